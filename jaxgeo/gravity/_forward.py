@@ -18,7 +18,7 @@ __all__ = ["prism_gravity", "prism_gravity_jacobian", "FIELD_NAMES"]
 #: Names accepted by ``field``, with harmonica's meaning and units.
 FIELD_NAMES = tuple(FIELDS)
 
-DEFAULT_POINT_BLOCK = 64
+DEFAULT_POINT_BLOCK = 16
 DEFAULT_PRISM_BLOCK = 512
 DEFAULT_CELL_BLOCK = (8, 8, 8)
 
@@ -213,7 +213,7 @@ def prism_gravity(
         downward).
     point_block, prism_block : int
         Points and prisms per evaluation block: memory is O(point_block × prism_block),
-        never O(n_points × n_prisms). Defaults 64 and 512.
+        never O(n_points × n_prisms). Defaults 16 and 512.
     cell_block : (int, int, int)
         Cells per box along each mesh axis for the mesh path (default (8, 8, 8)).
     validate : bool

@@ -6,6 +6,7 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from ._kernels import Field
 from ._prism import Accuracy, combine, log_scale
@@ -96,6 +97,12 @@ def _boxes(mesh: PrismMesh, cell_block):
     return block, (n_be, n_bn, n_bu), (pad_e, pad_n, pad_u), (box_e, box_n, box_u)
 
 
+def _difference_matrix(n_edges: int, dtype):
+    """(n_edges − 1, n_edges) matrix D with (D @ v)[i] = v[i + 1] − v[i]."""
+    eye = np.eye(n_edges)
+    return jnp.asarray(eye[1:] - eye[:-1], dtype=dtype)
+
+
 def _box_values(field: Field, accuracy: Accuracy, pts, e_edges, n_edges, u_edges):
     """Geometric values (points, b_e, b_n, b_u) of one box of cells, vertex-shared."""
     X = e_edges[None, :] - pts[:, 0:1]
@@ -114,9 +121,13 @@ def _box_values(field: Field, accuracy: Accuracy, pts, e_edges, n_edges, u_edges
         # One log scale per point for the whole box, from the box's extreme edges.
         inv_scale = log_scale(X[:, 0], X[:, -1], Y[:, 0], Y[:, -1], Z[:, 0], Z[:, -1])[:, None, None, None]
         k = field.vertex(xs, ys, zs, safe_norm(xs, ys, zs), inv_scale)
-        k = k[:, 1:, :, :] - k[:, :-1, :, :]
-        k = k[:, :, 1:, :] - k[:, :, :-1, :]
-        return k[:, :, :, 1:] - k[:, :, :, :-1]
+        # Difference to cells with ±1 bidiagonal matrices rather than overlapping
+        # slices: XLA would fuse the kernel into each slice and evaluate every shared
+        # vertex up to 8 times; a dot forces one evaluation. Adding exact zeros, the
+        # result equals the sequential differences of the generic path bit for bit.
+        k = jnp.einsum("ai,pijk->pajk", _difference_matrix(X.shape[1], k.dtype), k)
+        k = jnp.einsum("bj,pajk->pabk", _difference_matrix(Y.shape[1], k.dtype), k)
+        return jnp.einsum("ck,pabk->pabc", _difference_matrix(Z.shape[1], k.dtype), k)
 
     values = combine(field, accuracy, bounds, near_fn)
     volume = (
