@@ -1,0 +1,150 @@
+"""Analytic and physical checks of the dispersion operator (no peer code)."""
+
+import mpmath
+import numpy as np
+import pytest
+import scipy.linalg
+from dispersion_models import MODELS, PERIODS, continental, padded
+
+from jaxgeo.dispersion import mode_count, phase_velocity
+from jaxgeo.dispersion._secular import _rayleigh_coefficients, _rayleigh_layer, layer_functions
+
+
+def rayleigh_speed(vp, vs):
+    """Root of (2 - ξ²)² = 4 sqrt(1 - ξ² β²/α²) sqrt(1 - ξ²), ξ = c/β, by mpmath."""
+    mpmath.mp.dps = 30
+    g = mpmath.mpf(vs) ** 2 / mpmath.mpf(vp) ** 2
+
+    def equation(xi):
+        return (2 - xi**2) ** 2 - 4 * mpmath.sqrt(1 - xi**2 * g) * mpmath.sqrt(1 - xi**2)
+
+    return float(mpmath.findroot(equation, (0.8, 0.999), solver="anderson")) * vs
+
+
+def test_half_space_gives_rayleigh_speed_without_dispersion():
+    vp, vs = 6.0, 3.4
+    periods = np.array([0.5, 5.0, 50.0, 500.0])
+    c = np.asarray(phase_velocity(periods, np.array([0.0]), np.array([vp]), np.array([vs]), np.array([2.7])))
+    np.testing.assert_allclose(c, rayleigh_speed(vp, vs), rtol=1e-10)
+
+
+def test_half_space_has_no_love_wave_and_no_overtone():
+    model = (np.array([0.0]), np.array([6.0]), np.array([3.4]), np.array([2.7]))
+    assert np.all(np.isnan(phase_velocity(np.array([1.0, 10.0]), *model, wave="love")))
+    assert np.all(np.isnan(phase_velocity(np.array([1.0, 10.0]), *model, mode=1)))
+
+
+def test_layer_over_half_space_limits():
+    thickness, vp, vs, rho = MODELS["two_layer"]
+    short, long = np.asarray(phase_velocity(np.array([0.02, 5000.0]), thickness, vp, vs, rho))
+    np.testing.assert_allclose(short, rayleigh_speed(vp[0], vs[0]), rtol=1e-8)
+    np.testing.assert_allclose(long, rayleigh_speed(vp[1], vs[1]), rtol=1e-3)
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_love_velocities_between_slowest_and_fastest_vs(name):
+    thickness, vp, vs, rho = padded(MODELS[name])
+    for mode in range(3):
+        c = np.asarray(phase_velocity(PERIODS, thickness, vp, vs, rho, wave="love", mode=mode))
+        c = c[np.isfinite(c)]
+        assert np.all((c > vs.min()) & (c < vs.max()))
+
+
+@pytest.mark.parametrize("wave", ["rayleigh", "love"])
+def test_higher_modes_above_lower_and_vanish_below_cut_off(wave):
+    thickness, vp, vs, rho = padded(MODELS["crust_sediments"])
+    curves = np.stack(
+        [np.asarray(phase_velocity(PERIODS, thickness, vp, vs, rho, wave=wave, mode=m)) for m in range(3)]
+    )
+    assert np.all(np.isfinite(curves[0]))
+    for lower, upper in zip(curves[:-1], curves[1:]):
+        both = np.isfinite(lower) & np.isfinite(upper)
+        assert np.all(upper[both] > lower[both])
+        # A higher mode exists only where the lower one does ...
+        assert not np.any(np.isfinite(upper) & np.isnan(lower))
+    for curve in curves[1:]:
+        # ... and only below its cut-off period (periods are increasing).
+        defined = np.isfinite(curve)
+        assert defined.any() and not defined.all()
+        assert np.all(defined[: defined.sum()])
+
+
+def test_zero_thickness_layers_change_nothing():
+    thickness, vp, vs, rho = MODELS["low_velocity_zone"]
+    reference = np.asarray(phase_velocity(PERIODS, thickness, vp, vs, rho))
+    # Zero-thickness layers with unrelated (even very slow) properties, mid-model and
+    # above the half-space.
+    padded_model = (
+        np.insert(thickness, [2, 4, 4], 0.0),
+        np.insert(vp, [2, 4, 4], [1.0, 9.0, 2.0]),
+        np.insert(vs, [2, 4, 4], [0.1, 5.0, 1.0]),
+        np.insert(rho, [2, 4, 4], [1.0, 3.5, 2.0]),
+    )
+    np.testing.assert_allclose(phase_velocity(PERIODS, *padded_model), reference, rtol=1e-12)
+
+
+def test_compound_matrix_equals_minors_of_the_propagator():
+    """The analytic delta matrix equals the 2×2 minors of exp(-A k d) (scipy.linalg.expm).
+
+    Three regimes: c below both layer velocities (evanescent), between them, above both.
+    """
+    for c, vp, vs, rho, x in [(2.0, 5.0, 2.9, 2.6, 0.7), (3.5, 5.0, 2.9, 2.6, 1.3), (6.0, 5.0, 2.9, 2.6, 0.4)]:
+        a2, b2, c2 = vp**2, vs**2, c**2
+        lam2mu, mu, lam = rho * a2, rho * b2, rho * (a2 - 2 * b2)
+        # Motion-stress system in ζ = k z with stresses divided by c².
+        A = np.array(
+            [
+                [0, lam / lam2mu, c2 / lam2mu, 0],
+                [-1, 0, 0, c2 / mu],
+                [-rho, 0, 0, 1],
+                [0, (4 * mu * (lam + mu) / lam2mu - rho * c2) / c2, -lam / lam2mu, 0],
+            ]
+        )
+        P = scipy.linalg.expm(-A * x)
+        # Reduced 6→5 compound: the (1,3) minor equals minus the (0,2) minor.
+        full = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+        C = np.array([[P[i, k] * P[j, l] - P[i, l] * P[j, k] for (k, l) in full] for (i, j) in full])
+        reduced = C[np.ix_([0, 1, 2, 3, 5], [0, 1, 2, 3, 5])]
+        reduced[:, 1] -= C[[0, 1, 2, 3, 5], 4]
+        k = _rayleigh_coefficients(np.array(c2), np.array(vp), np.array(vs), np.array(rho))
+        _, _, ga = layer_functions(np.array(x), k["r2a"])
+        _, _, gb = layer_functions(np.array(x), k["r2b"])
+        columns = []
+        for j in range(5):
+            unit = tuple(np.array(1.0 if i == j else 0.0) for i in range(5))
+            columns.append(np.array(_rayleigh_layer(unit, np.array(x), k)))
+        ours = np.stack(columns, axis=1) / (ga * gb)
+        np.testing.assert_allclose(ours, reduced, rtol=1e-10, atol=1e-12)
+
+
+def test_float32_within_envelope_of_float64():
+    model = continental(20)
+    c64 = np.asarray(phase_velocity(PERIODS, *model))
+    c32 = phase_velocity(*(a.astype(np.float32) for a in (PERIODS, *model)))
+    assert c32.dtype == np.float32
+    np.testing.assert_allclose(np.asarray(c32, dtype=np.float64), c64, rtol=1e-4)
+
+
+def test_mode_count_grows_with_frequency():
+    counts = np.asarray(mode_count(np.array([2.0, 20.0, 150.0]), *continental(20), wave="love"))
+    assert counts[0] > counts[1] >= counts[2] >= 1
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (dict(vs=np.array([3.2, 4.5, 2.8, 4.0, 4.5])), r"'vs' must be below vp/sqrt\(2\).*index \[1\]"),
+        (dict(rho=np.array([2.6, 2.8, -2.5, 3.1, 3.3])), r"'rho' must be positive.*index \[2\]"),
+        (dict(thickness=np.array([5.0, np.nan, 8.0, 20.0, 0.0])), r"'thickness' has a non-finite.*index \[1\]"),
+        (dict(vp=np.array([5.6, 6.3, 4.9, 7.0])), r"same shape"),
+        (dict(periods=np.array([1.0, 0.0])), r"'periods' must be positive.*index \[1\]"),
+        (dict(mode=-1), r"'mode'"),
+        (dict(wave="stoneley"), r"'wave'"),
+    ],
+)
+def test_bad_input_raises_value_error(change, match):
+    thickness, vp, vs, rho = MODELS["low_velocity_zone"]
+    kwargs = dict(periods=PERIODS[:3], thickness=thickness, vp=vp, vs=vs, rho=rho, wave="rayleigh", mode=0)
+    kwargs.update(change)
+    with pytest.raises(ValueError, match=match):
+        phase_velocity(**kwargs)
