@@ -4,7 +4,6 @@ Notebooks read the environment variable ``JAXGEO_SMALL`` (set to "1" here) and s
 their problem sizes when it is set, so the whole set runs in a few minutes on 2 cores.
 """
 
-import os
 from pathlib import Path
 
 import pytest

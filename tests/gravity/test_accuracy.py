@@ -1,6 +1,5 @@
 """Per-point accuracy against harmonica (near) and 50-digit arithmetic (everywhere)."""
 
-import math
 import warnings
 
 import jax.numpy as jnp
