@@ -4,6 +4,10 @@ Subpackages
 -----------
 gravity
     Gravitational fields of right-rectangular prisms (harmonica's conventions).
+dispersion
+    Rayleigh and Love phase and group velocities of layered models (disba's units).
+receiver
+    P receiver functions of layered models, and deconvolution of observed waveforms.
 """
 
 __version__ = "0.1.0"

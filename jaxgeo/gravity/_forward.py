@@ -122,6 +122,20 @@ def _points(coordinates, dtype):
     return jnp.stack([a.ravel() for a in arrays], axis=-1), shape
 
 
+def _prepare(coordinates, prisms, *others):
+    """Common dtype of all inputs, its accuracy settings, (P, 3) points, the output
+    shape and the prisms (an (n, 6) array or a PrismMesh) cast to that dtype."""
+    mesh = isinstance(prisms, PrismMesh)
+    leaves = (prisms.easting, prisms.northing, prisms.upward) if mesh else (prisms,)
+    dtype = _float_dtype(*coordinates, *leaves, *others)
+    points, shape = _points(coordinates, dtype)
+    if mesh:
+        prisms = jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype), prisms)
+    else:
+        prisms = jnp.asarray(prisms, dtype).reshape(-1, 6)
+    return accuracy_for(dtype), points, shape, prisms
+
+
 def _shifted_bounds(pts, prs):
     """(points, prisms) shifted bounds: prism bound − point coordinate (m)."""
     return tuple(prs[None, :, c] - pts[:, c // 2, None] for c in range(6))
@@ -246,19 +260,14 @@ def _prism_gravity(coordinates, prisms, density, field, point_block, prism_block
     # Jitted once per (shapes, dtypes, field, blocks): eager calls don't retrace the
     # block loops, and calls from inside a user's jit simply inline it.
     f = FIELDS[field]
-    mesh = isinstance(prisms, PrismMesh)
-    leaves = (prisms.easting, prisms.northing, prisms.upward) if mesh else (prisms,)
-    dtype = _float_dtype(*coordinates, *leaves, density)
-    accuracy = accuracy_for(dtype)
-    points, shape = _points(coordinates, dtype)
-    if mesh:
-        mesh_c = jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype), prisms)
-        dens = jnp.asarray(density, dtype).reshape(mesh_c.shape)
-        out = mesh_forward(f, accuracy, points, mesh_c, dens, point_block, cell_block)
+    accuracy, points, shape, prisms = _prepare(coordinates, prisms, density)
+    dtype = points.dtype
+    if isinstance(prisms, PrismMesh):
+        dens = jnp.asarray(density, dtype).reshape(prisms.shape)
+        out = mesh_forward(f, accuracy, points, prisms, dens, point_block, cell_block)
     else:
-        prs = jnp.asarray(prisms, dtype).reshape(-1, 6)
         dens = jnp.asarray(density, dtype).reshape(-1)
-        out = generic_forward(f, accuracy, points, prs, dens, point_block, prism_block)
+        out = generic_forward(f, accuracy, points, prisms, dens, point_block, prism_block)
     return (out * _scale(f)).reshape(shape)
 
 
@@ -294,15 +303,9 @@ def prism_gravity_jacobian(
 @partial(jax.jit, static_argnums=(2, 3, 4, 5))
 def _prism_gravity_jacobian(coordinates, prisms, field, point_block, prism_block, cell_block):
     f = FIELDS[field]
-    mesh = isinstance(prisms, PrismMesh)
-    leaves = (prisms.easting, prisms.northing, prisms.upward) if mesh else (prisms,)
-    dtype = _float_dtype(*coordinates, *leaves)
-    accuracy = accuracy_for(dtype)
-    points, _ = _points(coordinates, dtype)
-    if mesh:
-        mesh_c = jax.tree_util.tree_map(lambda a: jnp.asarray(a, dtype), prisms)
-        out = mesh_jacobian(f, accuracy, points, mesh_c, point_block, cell_block)
+    accuracy, points, _, prisms = _prepare(coordinates, prisms)
+    if isinstance(prisms, PrismMesh):
+        out = mesh_jacobian(f, accuracy, points, prisms, point_block, cell_block)
     else:
-        prs = jnp.asarray(prisms, dtype).reshape(-1, 6)
-        out = generic_jacobian(f, accuracy, points, prs, point_block, prism_block)
+        out = generic_jacobian(f, accuracy, points, prisms, point_block, prism_block)
     return out * _scale(f)
