@@ -11,7 +11,7 @@ import numpy as np
 from .._validation import as_host_array, check_choice, check_finite, is_traced
 from ._kernels import FIELDS, GRAVITATIONAL_CONST, Field
 from ._mesh import PrismMesh, _point_blocks, mesh_forward, mesh_jacobian
-from ._prism import Accuracy, accuracy_for, combine, near_field
+from ._prism import Accuracy, accuracy_for, combine, masked_density_sum, near_field
 
 __all__ = ["prism_gravity", "prism_gravity_jacobian", "FIELD_NAMES"]
 
@@ -167,8 +167,7 @@ def generic_forward(field, accuracy, points, prisms, density, point_block, prism
     @jax.checkpoint
     def block_sum(pts, pr, rho):
         values = _generic_block(field, accuracy, pts, pr)
-        values = jnp.where((rho != 0)[None, :], values, 0.0)
-        return values @ rho
+        return masked_density_sum(values, rho, lambda v, r: v @ r, lambda m: m[None, :])
 
     def per_points(pts):
         def body(total, xs):

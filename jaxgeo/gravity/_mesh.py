@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._kernels import Field
-from ._prism import Accuracy, combine, log_scale
+from ._prism import Accuracy, combine, log_scale, masked_density_sum
 from ._safe import safe_norm
 
 
@@ -163,8 +163,7 @@ def mesh_forward(field: Field, accuracy: Accuracy, points, mesh: PrismMesh, dens
     @jax.checkpoint
     def box_sum(pts, e_edges, n_edges, u_edges, rho):
         values = _box_values(field, accuracy, pts, e_edges, n_edges, u_edges)
-        values = jnp.where((rho != 0)[None], values, 0.0)
-        return jnp.einsum("pijk,ijk->p", values, rho)
+        return masked_density_sum(values, rho, lambda v, r: jnp.einsum("pijk,ijk->p", v, r), lambda m: m[None])
 
     def per_points(pts):
         def body(total, box):

@@ -185,3 +185,20 @@ def combine(field: Field, accuracy: Accuracy, bounds, near_fn):
     near = near + jnp.where(on_upper_face, 4.0 * math.pi, 0.0)
     value = jnp.where(far, far_value, near)
     return jnp.where(singular, jnp.nan, value)
+
+
+def masked_density_sum(values, rho, contract, expand):
+    """Σ values·ρ over prisms, ignoring prisms of zero density, with the right gradient.
+
+    Prisms of zero density are left out of the value (as in harmonica: a NaN of a
+    tensor component on the edge of an empty prism does not propagate). The field is
+    linear in ρ, so its derivative with respect to ρ is ``values`` even where ρ = 0:
+    the second term is exactly zero in value (ρ − stop_gradient(ρ)) but carries that
+    derivative, so gradients and VJPs at ρ = 0 (an inversion's usual start) are exact.
+    ``contract(values, rho)`` sums the product over the prism axes; ``expand`` maps a
+    per-prism mask to the rank of ``values``.
+    """
+    nonzero = expand(rho != 0)
+    value = contract(jnp.where(nonzero, values, 0.0), rho)
+    tangent_values = jnp.where(nonzero | ~jnp.isfinite(values), 0.0, values)
+    return value + contract(tangent_values, rho - jax.lax.stop_gradient(rho))

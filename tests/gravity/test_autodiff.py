@@ -128,3 +128,21 @@ def test_output_shape_follows_coordinates():
     e, n = np.meshgrid(np.linspace(-1000, 1000, 5), np.linspace(-800, 800, 3))
     out = prism_gravity((e, n, 10.0), PRISMS, DENSITY)
     assert out.shape == (3, 5)
+
+
+@pytest.mark.parametrize("path", ["generic", "mesh"])
+def test_density_gradient_at_zero_density_is_the_jacobian(path, rng):
+    """The field is linear in density: its VJP at ρ = 0 (an inversion's usual start)
+    must be Jᵀr even though zero-density prisms are left out of the value."""
+    mesh = PrismMesh(np.linspace(0, 300, 4), np.linspace(0, 200, 3), np.linspace(-200, 0, 3))
+    prisms = mesh if path == "mesh" else np.asarray(mesh.prisms())
+    e, n = np.meshgrid(np.linspace(-50, 350, 5), np.linspace(-50, 250, 4))
+    coords = (e, n, np.full_like(e, 10.0))
+    J = np.asarray(prism_gravity_jacobian(coords, prisms))
+    rho = np.zeros(mesh.shape if path == "mesh" else mesh.size)
+    rho.flat[3] = 100.0  # one non-zero cell, the others at exactly zero
+    r = rng.normal(size=e.shape)
+    _, vjp = jax.vjp(lambda d: prism_gravity(coords, prisms, d), jnp.asarray(rho))
+    np.testing.assert_allclose(np.ravel(vjp(jnp.asarray(r))[0]), J.T @ r.ravel(), rtol=1e-10, atol=1e-14)
+    # the value still leaves zero-density prisms out
+    np.testing.assert_allclose(np.ravel(prism_gravity(coords, prisms, rho)), J @ rho.ravel(), rtol=1e-10, atol=1e-14)
