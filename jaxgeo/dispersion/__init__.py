@@ -11,6 +11,8 @@ phase_velocity
     Phase velocity of any mode, NaN below the mode's cut-off.
 group_velocity
     Group velocity ``dω/dk`` from the implicit derivative of the phase root.
+phase_and_group_velocity
+    Both velocities from one root search (cheaper than two calls).
 sensitivity_kernels
     Partial derivatives of phase or group velocity with respect to every layer's
     vs, vp, rho and thickness, by automatic differentiation.
@@ -27,6 +29,7 @@ from ._api import (
     earth_flattening,
     group_velocity,
     mode_count,
+    phase_and_group_velocity,
     phase_velocity,
     sensitivity_kernels,
 )
@@ -37,6 +40,7 @@ __all__ = [
     "earth_flattening",
     "group_velocity",
     "mode_count",
+    "phase_and_group_velocity",
     "phase_velocity",
     "secular_function",
     "sensitivity_kernels",

@@ -16,6 +16,7 @@ from ._search import bracket_mode, scan_secular
 __all__ = [
     "phase_velocity",
     "group_velocity",
+    "phase_and_group_velocity",
     "sensitivity_kernels",
     "earth_flattening",
     "mode_count",
@@ -26,10 +27,27 @@ __all__ = [
 EARTH_RADIUS = 6370.0
 
 _WAVES = ("rayleigh", "love")
-# Refinement steps (secant with a bisection every third step): enough to reach the
-# dtype's resolution from a grid cell; checked against disba in tests/dispersion.
-_N_ITER = {4: 12, 8: 18}
+# Refinement steps (Anderson–Björck) per dtype size, from a global-grid cell at the
+# first (longest) period and from a focused-grid cell elsewhere (two of them inside the
+# continuation scan): measured, enough for ~1e-6 (float32) and ~1e-10 (float64)
+# relative on the benchmark's random models and for the tolerances checked against
+# disba in tests/dispersion (float64 needs 6 on the low-velocity-zone Love model).
+_N_FIRST = {4: 10, 8: 16}
+_N_LOCAL = {4: 3, 8: 6}
+# Periods whose brackets are still the widest after _N_LOCAL steps (a poor prediction
+# over a large period gap) and the extra steps they get.
+_N_RESCUE = 4
+_N_EXTRA = {4: 10, 8: 14}
+# Points of the focused grid on each side of the predicted root (2 * 5 + 3 in all).
+_N_SIDE = 5
 _DEFAULT_GRID = 96
+
+
+def _root(wave, mode, n_grid, dtype):
+    size = jnp.dtype(dtype).itemsize
+    return make_phase_root(
+        wave, int(mode), int(n_grid), _N_SIDE, _N_FIRST[size], _N_LOCAL[size], _N_RESCUE, _N_EXTRA[size]
+    )
 
 
 def _validate(periods, thickness, vp, vs, rho, wave, mode, n_grid):
@@ -113,21 +131,29 @@ def _phase(periods, thickness, vp, vs, rho, wave, mode, spherical, n_grid):
     if spherical:
         thickness, vp, vs, rho = earth_flattening(thickness, vp, vs, rho, wave=wave)
     omega = (2.0 * math.pi) / periods
-    root = make_phase_root(wave, int(mode), int(n_grid), _N_ITER[jnp.dtype(periods.dtype).itemsize])
-    return root(omega, thickness, vp, vs, rho)
+    return _root(wave, mode, n_grid, periods.dtype)(omega, thickness, vp, vs, rho)
 
 
-@functools.partial(jax.jit, static_argnames=_STATIC)
-def _group(periods, thickness, vp, vs, rho, wave, mode, spherical, n_grid):
+def _phase_and_group_core(periods, thickness, vp, vs, rho, wave, mode, spherical, n_grid):
     if spherical:
         thickness, vp, vs, rho = earth_flattening(thickness, vp, vs, rho, wave=wave)
     omega = (2.0 * math.pi) / periods
-    root = make_phase_root(wave, int(mode), int(n_grid), _N_ITER[jnp.dtype(periods.dtype).itemsize])
+    root = _root(wave, mode, n_grid, periods.dtype)
     c, dc_domega = jax.jvp(
         lambda w: root(w, thickness, vp, vs, rho), (omega,), (jnp.ones_like(omega),)
     )
     # U = dω/dk with k = ω/c:  dk/dω = (1 - (ω/c) dc/dω) / c.
-    return c / (1.0 - omega / c * dc_domega)
+    return c, c / (1.0 - omega / c * dc_domega)
+
+
+@functools.partial(jax.jit, static_argnames=_STATIC)
+def _group(periods, thickness, vp, vs, rho, wave, mode, spherical, n_grid):
+    return _phase_and_group_core(periods, thickness, vp, vs, rho, wave, mode, spherical, n_grid)[1]
+
+
+@functools.partial(jax.jit, static_argnames=_STATIC)
+def _phase_and_group(periods, thickness, vp, vs, rho, wave, mode, spherical, n_grid):
+    return _phase_and_group_core(periods, thickness, vp, vs, rho, wave, mode, spherical, n_grid)
 
 
 def phase_velocity(
@@ -165,8 +191,11 @@ def phase_velocity(
         Check the inputs and raise ``ValueError`` naming the argument and index at
         fault. Skipped automatically for traced inputs (inside ``jit``/``vmap``/``grad``).
     n_grid : int
-        Size of the phase-velocity grid scanned for sign changes (static); see
-        :mod:`jaxgeo.dispersion._search` for how it limits mode identification.
+        Size of the global phase-velocity grid scanned for sign changes (static): in
+        full at the longest period, then merged with a grid focused on the root
+        predicted from the previous periods (``n_grid`` points for higher modes,
+        ``n_grid // 4`` for the fundamental). See :mod:`jaxgeo.dispersion._search` for
+        how it limits mode identification.
 
     Returns
     -------
@@ -218,6 +247,32 @@ def group_velocity(
     shape = periods.shape
     u = _group(periods.reshape(-1), thickness, vp, vs, rho, wave, int(mode), bool(spherical), int(n_grid))
     return u.reshape(shape)
+
+
+def phase_and_group_velocity(
+    periods, thickness, vp, vs, rho, *, wave="rayleigh", mode=0, spherical=False, validate=True, n_grid=_DEFAULT_GRID
+):
+    """Phase and group velocity of one mode from a single root search (km/s).
+
+    Equal to ``(phase_velocity(...), group_velocity(...))`` with the same arguments, at
+    the cost of one call: the group velocity ``U = c / (1 - (ω/c) dc/dω)`` uses the
+    implicit derivative at the phase-velocity root already found. Arguments, shapes,
+    static options and the NaN convention as :func:`phase_velocity`; works under
+    ``jit``, ``vmap`` and ``grad``.
+
+    Returns
+    -------
+    phase, group : jax.Array, shape of ``periods``
+        Phase and group velocity (km/s), NaN (both) where the mode does not exist.
+    """
+    if validate:
+        _validate(periods, thickness, vp, vs, rho, wave, mode, n_grid)
+    (periods, thickness, vp, vs, rho), _ = _prepare(periods, thickness, vp, vs, rho)
+    shape = periods.shape
+    c, u = _phase_and_group(
+        periods.reshape(-1), thickness, vp, vs, rho, wave, int(mode), bool(spherical), int(n_grid)
+    )
+    return c.reshape(shape), u.reshape(shape)
 
 
 def sensitivity_kernels(

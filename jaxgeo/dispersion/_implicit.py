@@ -1,7 +1,7 @@
 """Phase-velocity root with an implicit (custom JVP) derivative.
 
 At a simple root ``F(c*, θ) = 0`` of the secular function the implicit function theorem
-gives ``dc*/dθ = -(∂F/∂θ) / (∂F/∂c)``. The search itself (grid scan and bisection) is
+gives ``dc*/dθ = -(∂F/∂θ) / (∂F/∂c)``. The search itself (scans and regula falsi) is
 never differentiated: its result enters the derivative only as the point where the
 partial derivatives of ``F`` are taken. Where the mode does not exist (NaN) or the
 root is not simple (``∂F/∂c = 0``) the tangent is set to zero, so masked NaN entries
@@ -15,31 +15,25 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from ._search import bracket_mode, refine_root, scan_secular
+from ._search import continuation_search
 from ._secular import secular_function
 
 __all__ = ["make_phase_root"]
 
 
-def _search(omega, thickness, vp, vs, rho, wave, mode, n_grid, n_iter):
-    grid, values = scan_secular(omega, thickness, vp, vs, rho, wave, n_grid)
-    lo, hi, f_lo, f_hi, found, _ = bracket_mode(grid, values, mode)
-    root = refine_root(omega, lo, hi, f_lo, f_hi, thickness, vp, vs, rho, wave, n_iter)
-    return jnp.where(found, root, jnp.nan)
-
-
 @functools.lru_cache(maxsize=None)
-def make_phase_root(wave, mode, n_grid, n_iter):
+def make_phase_root(wave, mode, n_grid, n_side, n_first, n_local, n_rescue, n_extra):
     """Build ``root(omega, thickness, vp, vs, rho) -> c`` for static options.
 
     ``omega`` has shape (P,) (rad/s), the model arrays shape (L,); ``c`` has shape (P,)
-    in km/s, NaN where mode ``mode`` does not exist.
+    in km/s, NaN where mode ``mode`` does not exist. The search options are those of
+    :func:`jaxgeo.dispersion._search.continuation_search`.
     """
 
     @jax.custom_jvp
     def root(omega, thickness, vp, vs, rho):
         args = jax.lax.stop_gradient((omega, thickness, vp, vs, rho))
-        return _search(*args, wave, mode, n_grid, n_iter)
+        return continuation_search(*args, wave, mode, n_grid, n_side, n_first, n_local, n_rescue, n_extra)
 
     @root.defjvp
     def root_jvp(primals, tangents):

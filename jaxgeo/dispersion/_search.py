@@ -1,30 +1,51 @@
 """Fixed-cost root search of the secular function along the phase-velocity axis.
 
-The search has two stages, both of fixed size so that it runs under ``jit``/``vmap``:
+Every stage has a fixed size, so the search runs under ``jit``/``vmap`` with no host
+callback and no data-dependent loop. Mode ``m`` is the ``(m+1)``-th sign change of the
+secular function counted upwards from a floor ``c_lo`` below every mode; no trapped mode
+is faster than the half-space shear velocity ``c_hi``.
 
-1. **Scan.** The secular function is evaluated on a fixed grid of ``n_grid`` phase
-   velocities between a lower bound ``c_lo`` (below every mode) and the half-space
-   shear velocity ``c_hi`` (no trapped mode is faster). Mode ``m`` is the ``(m+1)``-th
-   sign change counted from ``c_lo``.
-2. **Refinement.** The bracketing cell is narrowed by ``n_iter`` safeguarded
-   regula-falsi (Illinois) steps, every third one a bisection.
+1. **Global scan at the longest period.** Periods are processed from long to short
+   (``ω`` ascending). At the first one the secular function is evaluated on a fixed
+   grid of ``n_grid`` velocities spanning ``[c_lo, c_hi]`` (:func:`velocity_grid`).
+2. **Continuation in period** (``lax.scan`` over the remaining periods). Each root
+   ``c_m(ω)`` is a continuous function of ``ω`` and the modes keep their order (a mode
+   appears, as ``ω`` grows, only at ``c_hi``, its cut-off), so the root at the previous
+   periods predicts the next one: linear extrapolation in ``ω`` from the last two roots
+   (``c_hi`` while the mode does not exist yet). The next period is scanned on a
+   *focused* grid (:func:`focused_grid`) that still spans the whole ``[c_lo, c_hi]``, so
+   the sign-change count stays global, but whose cells grow geometrically away from
+   the prediction, from about twice the last prediction error (at most 1e-3 of the
+   velocity) up to the full range. The root carried to the next prediction is refined
+   by two steps inside the scan. The focused grid is merged with a global grid at every
+   period: ``n_grid // 4`` points for the fundamental mode, all ``n_grid`` for higher
+   modes. The global points keep the sign-change count right where the prediction
+   fails (sharp bends of the dispersion curve in models with slow sediments, where
+   the fundamental drops from basement to sediment velocities within a few periods,
+   and many overtones lie between); the focused points resolve roots near the
+   prediction far more finely than the global grid.
+3. **Refinement.** Each bracketing cell is narrowed by a fixed number of
+   Anderson–Björck (regula falsi) steps, vectorised over all periods after the scan;
+   the least converged periods (a poor prediction across a large period gap, where
+   the secular function is nearly step-like) get extra steps.
 
 How it can fail, and how the caller is told
 -------------------------------------------
 Counting sign changes assumes no grid cell holds two roots. Two roots closer than a
 cell (osculating higher modes, or a trapped mode of a strong low-velocity channel at
 very short periods) cancel in the count: both are missed, and the roots above them are
-assigned the wrong mode number. The grid is uniform in ``c`` and spans only the range
-where modes exist for *this* model (``c_lo`` is 0.86× the slowest shear velocity of a
-non-empty layer for Rayleigh waves — every Rayleigh or Stoneley speed lies above it —
-and the slowest shear velocity for Love waves), so its resolution scales with the
+assigned the wrong mode number. The global grid is uniform in ``c`` and spans only the
+range where modes exist for *this* model (``c_lo`` is 0.86× the slowest shear velocity
+of a non-empty layer for Rayleigh waves — every Rayleigh or Stoneley speed lies above
+it — and the slowest shear velocity for Love waves), so its resolution scales with the
 model; half of its points are uniform in ``q = sqrt(1 - c_lo²/c²)``, the variable in
 which the modes of a wave guide are evenly spaced, half uniform in ``c``
-(:func:`velocity_grid`). A mode that does not exist at a period (below its cut-off) has fewer sign
-changes than needed and returns NaN, as does a period whose scan finds no bracket.
-``n_grid`` is a static option; doubling it halves the smallest root separation that is
-resolved. :func:`jaxgeo.dispersion.mode_count` returns the number of sign changes seen,
-which a caller can compare between two grid sizes as a check.
+(:func:`velocity_grid`). A mode that does not exist at a period (below its cut-off)
+has fewer sign changes than needed and returns NaN, as does a period whose scan finds
+no bracket. ``n_grid`` is a static option; doubling it halves the smallest root
+separation that is resolved. :func:`jaxgeo.dispersion.mode_count` returns the number of
+sign changes seen on the global grid, which a caller can compare between two grid sizes
+as a check.
 """
 
 from __future__ import annotations
@@ -34,7 +55,15 @@ import jax.numpy as jnp
 
 from ._secular import secular_function
 
-__all__ = ["velocity_bounds", "velocity_grid", "scan_secular", "bracket_mode", "refine_root"]
+__all__ = [
+    "velocity_bounds",
+    "velocity_grid",
+    "focused_grid",
+    "scan_secular",
+    "bracket_mode",
+    "refine_root",
+    "continuation_search",
+]
 
 # Every Rayleigh (and Stoneley) speed of a solid with positive Poisson ratio exceeds
 # 0.874 β, so 0.86 × the slowest shear velocity is a safe floor for Rayleigh modes.
@@ -83,61 +112,190 @@ def scan_secular(omega, thickness, vp, vs, rho, wave, n_grid):
 
 
 def bracket_mode(grid, values, mode):
-    """Bracket of mode ``mode`` (0 = fundamental) for every period.
+    """Bracket of mode ``mode`` (0 = fundamental) along the last axis.
 
-    Returns ``(lo, hi, f_lo, f_hi, found, count)``: the cell ends (km/s), the secular
-    function at both ends, whether the mode has a sign change, and the number of sign
-    changes on the grid, all shaped (P,).
+    ``grid`` (km/s) is sorted along its last axis and broadcasts against ``values``
+    (shape (..., n)). Returns ``(lo, hi, f_lo, f_hi, found, count)``: the cell ends
+    (km/s), the secular function at both ends, whether the mode has a sign change, and
+    the number of sign changes on the grid, all shaped (...).
     """
     positive = values > 0
-    change = positive[:, 1:] != positive[:, :-1]
-    count = jnp.cumsum(change.astype(jnp.int32), axis=1)
-    total = count[:, -1]
+    change = positive[..., 1:] != positive[..., :-1]
+    count = jnp.cumsum(change.astype(jnp.int32), axis=-1)
+    total = count[..., -1]
     found = total >= mode + 1
-    cell = jnp.argmax(count >= mode + 1, axis=1)
-    lo = grid[cell]
-    hi = grid[cell + 1]
-    f_lo = jnp.take_along_axis(values, cell[:, None], axis=1)[:, 0]
-    f_hi = jnp.take_along_axis(values, cell[:, None] + 1, axis=1)[:, 0]
+    cell = jnp.argmax(count >= mode + 1, axis=-1)[..., None]
+    grid = jnp.broadcast_to(grid, values.shape)
+    lo = jnp.take_along_axis(grid, cell, axis=-1)[..., 0]
+    hi = jnp.take_along_axis(grid, cell + 1, axis=-1)[..., 0]
+    f_lo = jnp.take_along_axis(values, cell, axis=-1)[..., 0]
+    f_hi = jnp.take_along_axis(values, cell + 1, axis=-1)[..., 0]
     return lo, hi, f_lo, f_hi, found, total
 
 
+def _secant_point(lo, hi, f_lo, f_hi):
+    """Regula-falsi point of a bracket; the midpoint where both values are equal."""
+    denominator = f_hi - f_lo
+    ok = denominator != 0
+    weight = jnp.where(ok, -f_lo / jnp.where(ok, denominator, 1.0), 0.5)
+    return lo + jnp.clip(weight, 0.0, 1.0) * (hi - lo)
+
+
+def _refine_steps(state, omega, thickness, vp, vs, rho, wave, n_iter):
+    """``n_iter`` Anderson–Björck steps on the state of :func:`refine_root`."""
+
+    def step(_, state):
+        lo, hi, f_lo, f_hi, true_lo, true_hi, side = state
+        x = _secant_point(lo, hi, f_lo, f_hi)
+        f_x = secular_function(x, omega, thickness, vp, vs, rho, wave=wave)
+        same = (f_x > 0) == (true_lo > 0)  # the root lies in [x, hi]: lo is replaced
+        m_hi = 1.0 - f_x / jnp.where(true_lo != 0, true_lo, 1.0)
+        m_lo = 1.0 - f_x / jnp.where(true_hi != 0, true_hi, 1.0)
+        m_hi = jnp.where(m_hi > 0, m_hi, 0.5)
+        m_lo = jnp.where(m_lo > 0, m_lo, 0.5)
+        new_f_lo = jnp.where(same, f_x, jnp.where(side == -1, f_lo * m_lo, f_lo))
+        new_f_hi = jnp.where(same, jnp.where(side == 1, f_hi * m_hi, f_hi), f_x)
+        return (
+            jnp.where(same, x, lo),
+            jnp.where(same, hi, x),
+            new_f_lo,
+            new_f_hi,
+            jnp.where(same, f_x, true_lo),
+            jnp.where(same, true_hi, f_x),
+            jnp.where(same, 1, -1).astype(side.dtype),
+        )
+
+    return jax.lax.fori_loop(0, n_iter, step, state)
+
+
+def _initial_state(lo, hi, f_lo, f_hi):
+    return (lo, hi, f_lo, f_hi, f_lo, f_hi, jnp.zeros(jnp.shape(lo), dtype=jnp.int32))
+
+
+def _estimate(state):
+    lo, hi, _, _, true_lo, true_hi, _ = state
+    return _secant_point(lo, hi, true_lo, true_hi)
+
+
 def refine_root(omega, lo, hi, f_lo, f_hi, thickness, vp, vs, rho, wave, n_iter):
-    """Refine a bracketed root with a fixed number of safeguarded secant steps (km/s).
+    """Refine bracketed roots with ``n_iter`` Anderson–Björck steps (km/s).
 
     Each step evaluates the secular function at the regula-falsi point of the bracket
-    (Illinois variant: the value kept twice in a row is halved, which restores
-    superlinear convergence) and keeps the sub-bracket with a sign change. Every third
-    step is a bisection, so the bracket shrinks geometrically even where the secular
-    function is badly scaled (float32). The estimate is the secant point of the last
-    bracket.
+    and keeps the sub-bracket with a sign change, so the root never leaves the bracket.
+    When the same end survives twice in a row its value is scaled by
+    ``m = 1 - f_new / f_replaced`` (``1/2`` if ``m <= 0``), which removes the one-sided
+    stagnation of plain regula falsi and gives superlinear convergence (order ≈ 1.7)
+    on a smooth function (Anderson & Björck, 1973, https://doi.org/10.1007/BF01951936).
+    The estimate returned is the regula-falsi point of the final bracket computed with
+    the true (unscaled) end values. ``omega`` broadcasts against the brackets.
     """
+    state = _initial_state(*jnp.broadcast_arrays(lo, hi, f_lo, f_hi))
+    return _estimate(_refine_steps(state, omega, thickness, vp, vs, rho, wave, n_iter))
 
-    def evaluate(c):
-        return secular_function(c, omega, thickness, vp, vs, rho, wave=wave)
 
-    def secant_point(lo, hi, f_lo, f_hi):
-        denominator = f_hi - f_lo
-        ok = denominator != 0
-        weight = jnp.where(ok, -f_lo / jnp.where(ok, denominator, 1.0), 0.5)
-        # Keep away from the ends so a flat or noisy F cannot stall the bracket.
-        return lo + jnp.clip(weight, 0.02, 0.98) * (hi - lo)
+def focused_grid(center, width, c_lo, c_hi, n_side):
+    """Sorted grid of ``2 n_side + 3`` velocities (km/s) on ``[c_lo, c_hi]``, dense at ``center``.
 
-    def step(i, state):
-        lo, hi, f_lo, f_hi, side = state
-        x = jnp.where(i % 3 == 2, 0.5 * (lo + hi), secant_point(lo, hi, f_lo, f_hi))
-        f_x = evaluate(x)
-        same = (f_x > 0) == (f_lo > 0)  # root lies in [x, hi]
-        new_lo = jnp.where(same, x, lo)
-        new_hi = jnp.where(same, hi, x)
-        new_f_lo = jnp.where(same, f_x, f_lo)
-        new_f_hi = jnp.where(same, f_hi, f_x)
-        # Illinois: if the same end survives twice, halve its value.
-        new_side = jnp.where(same, 1, -1).astype(side.dtype)
-        new_f_hi = jnp.where(same & (side == 1), 0.5 * new_f_hi, new_f_hi)
-        new_f_lo = jnp.where(~same & (side == -1), 0.5 * new_f_lo, new_f_lo)
-        return new_lo, new_hi, new_f_lo, new_f_hi, new_side
+    Points: ``c_lo``, ``center ∓ width·r^k`` (``k = 0 … n_side - 1``, clipped to the
+    range), ``center`` and ``c_hi``, with the ratio ``r`` chosen so that the last offset
+    spans the whole range: the cells next to ``center`` are ``width`` wide and grow
+    geometrically, so the grid still covers every root but resolves those near the
+    prediction finely.
+    """
+    span = c_hi - c_lo
+    fraction = jnp.arange(n_side, dtype=center.dtype) / (n_side - 1)
+    offsets = width * jnp.exp(fraction * jnp.log(jnp.maximum(span / width, 1.0)))
+    below = jnp.clip(center - offsets[::-1], c_lo, c_hi)
+    above = jnp.clip(center + offsets, c_lo, c_hi)
+    ends = jnp.ones((1,), dtype=center.dtype)
+    return jnp.concatenate([c_lo * ends, below, center * ends, above, c_hi * ends])
 
-    side = jnp.zeros(lo.shape, dtype=jnp.int32)
-    lo, hi, f_lo, f_hi, _ = jax.lax.fori_loop(0, n_iter, step, (lo, hi, f_lo, f_hi, side))
-    return secant_point(lo, hi, f_lo, f_hi)
+
+# Smallest half-width of the focused grid, relative to the predicted velocity: below it
+# the cell would be narrower than the refinement needs (float32 resolves ~1e-7).
+_MIN_RELATIVE_WIDTH = 1e-4
+_MAX_RELATIVE_WIDTH = 1e-3
+# The fundamental mode keeps n_grid // 4 global points at every period (24 by default;
+# 16 already passed tests/dispersion's hard-model check, 1.5× margin).
+_TRACKING_DIVISOR = 4
+
+
+def continuation_search(
+    omega, thickness, vp, vs, rho, wave, mode, n_grid, n_side, n_first, n_local, n_rescue, n_extra
+):
+    """Phase velocity (km/s) of mode ``mode`` at every ``omega`` (P,), NaN where it does not exist.
+
+    Global scan at the longest period, continuation in period on focused grids,
+    fixed-step refinement (see the module docstring). ``n_first`` and ``n_local`` are
+    the refinement steps from a global-grid cell and from a focused-grid cell; the
+    ``max(n_rescue, (P - 1) // 8)`` least converged periods then get ``n_extra`` more.
+    """
+    dtype = omega.dtype
+    n_carry = min(2, n_local)
+    order = jnp.argsort(omega)  # long periods first: the fewest, best separated modes
+    omega_sorted = omega[order]
+    c_lo, c_hi = velocity_bounds(thickness, vs, wave)
+    span = c_hi - c_lo
+    grid = velocity_grid(c_lo, c_hi, n_grid, dtype)
+    # Global points kept at every period: all of them for higher modes, a quarter for
+    # the fundamental (see the module docstring).
+    tracking = grid if mode > 0 else velocity_grid(c_lo, c_hi, max(n_grid // _TRACKING_DIVISOR, 8), dtype)
+
+    first = omega_sorted[0]
+    values = secular_function(grid, first, thickness, vp, vs, rho, wave=wave)
+    lo, hi, f_lo, f_hi, found, _ = bracket_mode(grid, values, mode)
+    c_first = refine_root(first, lo, hi, f_lo, f_hi, thickness, vp, vs, rho, wave, n_first)
+    c_first = jnp.where(found, c_first, jnp.nan)
+
+    def step(carry, omega_i):
+        c_1, c_2, omega_1, omega_2, error_1 = carry
+        known_1, known_2 = jnp.isfinite(c_1), jnp.isfinite(c_2)
+        d_omega = omega_1 - omega_2
+        extrapolate = known_1 & known_2 & (d_omega != 0)
+        slope = jnp.where(extrapolate, (c_1 - c_2) / jnp.where(d_omega != 0, d_omega, 1.0), 0.0)
+        # A mode not yet seen (at longer periods) appears at its cut-off, c_hi.
+        prediction = jnp.where(known_1, c_1 + slope * (omega_i - omega_1), c_hi)
+        prediction = jnp.clip(jnp.where(jnp.isfinite(prediction), prediction, c_hi), c_lo, c_hi)
+        # The cells next to the prediction must stay narrower than the gap between the
+        # fundamental and the first overtone, or both roots fall in one cell and cancel;
+        # hence the upper bound on the width (measured: 1e-3 of c resolves slow
+        # sediments, whose two lowest roots are ~5% apart, at 1 s).
+        width = jnp.where(
+            known_1,
+            jnp.clip(2.0 * error_1, _MIN_RELATIVE_WIDTH * prediction, _MAX_RELATIVE_WIDTH * prediction),
+            1e-3 * span,
+        )
+        points = jnp.sort(jnp.concatenate([focused_grid(prediction, width, c_lo, c_hi, n_side), tracking]))
+        values = secular_function(points, omega_i, thickness, vp, vs, rho, wave=wave)
+        lo, hi, f_lo, f_hi, found, _ = bracket_mode(points, values, mode)
+        # A few refinement steps here, so that the root carried to the next prediction
+        # is accurate even where the secular function is nearly step-like (there the
+        # regula-falsi point of the raw cell can be far from the root, and a wrong
+        # prediction would put the two lowest roots in one wide cell).
+        state = _refine_steps(_initial_state(lo, hi, f_lo, f_hi), omega_i, thickness, vp, vs, rho, wave, n_carry)
+        estimate = jnp.where(found, _estimate(state), jnp.nan)
+        error = jnp.where(found & known_1, jnp.abs(estimate - prediction), 0.01 * span)
+        return (estimate, c_1, omega_i, omega_1, error), (state, found)
+
+    nan = jnp.full_like(c_first, jnp.nan)
+    init = (c_first, nan, first, first, 0.01 * span + jnp.zeros_like(c_first))
+    _, (state, found) = jax.lax.scan(step, init, omega_sorted[1:])
+    omega_rest = omega_sorted[1:]
+    state = _refine_steps(state, omega_rest, thickness, vp, vs, rho, wave, n_local - n_carry)
+    if n_rescue > 0 and omega_rest.shape[0] > 0:
+        # Where the prediction was poor (a large gap between periods, a sharp bend of
+        # the curve) the focused cell is wide; if the secular function is also nearly
+        # step-like there (a mode trapped under an evanescent layer), a few steps do
+        # not converge. The n_rescue least converged periods get n_extra more steps.
+        # Regula falsi converges from one side, so the bracket width says little; the
+        # distance from the estimate to the nearer end (the last correction) is the
+        # error indicator.
+        n_worst = min(max(n_rescue, omega_rest.shape[0] // 8), omega_rest.shape[0])
+        estimate = _estimate(state)
+        correction = jnp.minimum(estimate - state[0], state[1] - estimate) / state[1]
+        _, worst = jax.lax.top_k(jnp.where(found, correction, 0.0), n_worst)
+        subset = jax.tree_util.tree_map(lambda a: a[worst], state)
+        subset = _refine_steps(subset, omega_rest[worst], thickness, vp, vs, rho, wave, n_extra)
+        state = jax.tree_util.tree_map(lambda a, b: a.at[worst].set(b), state, subset)
+    c_sorted = jnp.concatenate([c_first[None], jnp.where(found, _estimate(state), jnp.nan)])
+    return jnp.zeros_like(c_sorted).at[order].set(c_sorted)

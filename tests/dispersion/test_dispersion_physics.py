@@ -1,5 +1,7 @@
 """Analytic and physical checks of the dispersion operator (no peer code)."""
 
+import jax
+import jax.numpy as jnp
 import mpmath
 import numpy as np
 import pytest
@@ -148,3 +150,67 @@ def test_bad_input_raises_value_error(change, match):
     kwargs.update(change)
     with pytest.raises(ValueError, match=match):
         phase_velocity(**kwargs)
+
+
+def test_phase_and_group_velocity_equals_separate_calls():
+    from jaxgeo.dispersion import group_velocity, phase_and_group_velocity
+
+    model = padded(MODELS["crust_sediments"])
+    for wave, mode in (("rayleigh", 0), ("love", 1)):
+        phase, group = phase_and_group_velocity(PERIODS, *model, wave=wave, mode=mode)
+        np.testing.assert_allclose(phase, phase_velocity(PERIODS, *model, wave=wave, mode=mode), rtol=1e-12)
+        np.testing.assert_allclose(group, group_velocity(PERIODS, *model, wave=wave, mode=mode), rtol=1e-12)
+        assert np.array_equal(np.isnan(phase), np.isnan(group))
+
+
+def test_period_order_changes_nothing():
+    """The continuation runs from long to short periods whatever the input order."""
+    model = padded(MODELS["low_velocity_zone"])
+    reference = np.asarray(phase_velocity(PERIODS, *model))
+    shuffled = np.random.default_rng(3).permutation(len(PERIODS))
+    np.testing.assert_allclose(phase_velocity(PERIODS[shuffled], *model), reference[shuffled], rtol=1e-9)
+    grid = np.asarray(phase_velocity(PERIODS.reshape(6, 10), *model))
+    np.testing.assert_allclose(grid.reshape(-1), reference, rtol=1e-9)
+
+
+def _hard_models(rng, n_models, n_layers):
+    """Random models with a very slow thin sediment and a strong low-velocity zone."""
+    models = []
+    for _ in range(n_models):
+        depth = np.sort(rng.uniform(0.0, 100.0, n_layers - 1))
+        thickness = np.diff(depth, prepend=0.0) + 0.01
+        vs = np.linspace(3.0, 4.6, n_layers) + rng.uniform(-0.2, 0.2, n_layers)
+        vs[0] = rng.uniform(0.1, 0.5)  # thin slow sediment over fast basement
+        thickness[0] = rng.uniform(0.05, 1.0)
+        top = rng.integers(n_layers // 4, n_layers // 2)
+        vs[top : top + n_layers // 8 + 1] *= 0.75  # low-velocity zone
+        vp = np.where(vs < 1.0, 1.6 + 1.2 * vs, 1.75 * vs)
+        rho = 0.32 * vp + 0.77
+        models.append((np.append(thickness, 0.0), vp, vs, rho))
+    return [np.stack(parts) for parts in zip(*models)]
+
+
+@pytest.mark.parametrize("n_layers", [20, pytest.param(200, marks=pytest.mark.slow)])
+def test_continuation_finds_the_fundamental_of_the_global_search(n_layers):
+    """No jumped or missed fundamental root on hard models (slow sediment, LVZ, 200 layers).
+
+    Reference: the first sign change on a global grid of 384 points at every period,
+    refined by bisection (``mode_count``'s scan), independent of the continuation.
+    """
+    from jaxgeo.dispersion._search import bracket_mode, scan_secular
+
+    rng = np.random.default_rng(n_layers)
+    models = _hard_models(rng, 6, n_layers)
+    periods = np.logspace(np.log10(1.0), np.log10(200.0), 40)
+    omega = 2 * np.pi / periods
+
+    def reference(thickness, vp, vs, rho):
+        grid, values = scan_secular(jnp.asarray(omega), thickness, vp, vs, rho, "rayleigh", 384)
+        lo, hi, _, _, found, _ = bracket_mode(grid, values, 0)
+        return jnp.where(found, lo, jnp.nan), jnp.where(found, hi, jnp.nan)
+
+    lo, hi = jax.jit(jax.vmap(reference))(*models)
+    ours = np.asarray(jax.jit(jax.vmap(lambda *m: phase_velocity(periods, *m, validate=False)))(*models))
+    assert np.all(np.isfinite(ours))
+    np.testing.assert_array_less(np.asarray(lo) * (1 - 1e-9), ours)
+    np.testing.assert_array_less(ours, np.asarray(hi) * (1 + 1e-9))
