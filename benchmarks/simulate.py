@@ -1,0 +1,253 @@
+"""Joint dispersion + receiver-function simulator: jaxgeo on-device vs a peer pipeline.
+
+Workload (issue 5): prior draws of the 23-parameter continental model; per sample,
+fundamental Rayleigh phase and group velocities at 60 random periods (2-160 s, spherical
+correction) and a P receiver function on 0-12 s at 10 Hz for a random slowness
+(0.04-0.08 s/km) and Gaussian a (1.5-3.0 1/s).
+
+* jaxgeo: ``jaxgeo.earth.simulate`` (one jit-compiled function: prior, layering,
+  dispersion, RF, noise), float32, batches of 64 and 1,024; compile time (first call
+  minus a run) apart from run time (best of ``--repeats``). Also: the time split between
+  dispersion and RF (each jitted and vmapped alone on the same batch), the forward-failure
+  rate over all candidates computed, and the SNRs of the noisy data.
+* peer, in this process: disba (Dunkin, numba) ``PhaseDispersion`` + ``GroupDispersion``
+  on the same flattened layered models at the same periods, then python-seispy's
+  ``fwd_seis`` (Thomson-Haskell) radial and vertical synthetics and its water-level
+  deconvolution (the RF pipeline of benchmarks/receiver_function.py), on ``--peer`` samples
+  after a warm-up call (numba compilation excluded).
+
+Run: ``.venv/bin/python benchmarks/simulate.py [--repeats 2] [--peer 32]``.
+
+Latest figures (2026-11-22, 2-core Intel Xeon CPU shared with two other jobs, load
+3.3-5.2, no GPU; jax 0.10.2, disba 0.7.0, python-seispy 1.3.11; ``--repeats 1 --peer 32``),
+to be copied into benchmarks/README.md:
+
+* committed dispersion/receiver operators: batch 64 36.0 samples/s (compile 48.4 s),
+  batch 1,024 39.4 samples/s (compile 57.2 s); peer 24.4 samples/s (disba 33.4 ms +
+  seispy RF 7.6 ms per sample); ratio 1.5x / 1.6x; dispersion 71 % / RF 29 % of the
+  time; forward failures 0 of 1,101 candidates.
+* working tree with the dispersion operator being sped up (uncommitted): 68.1 and 58.5
+  samples/s; peer 22.4; ratio 3.0x / 2.6x; dispersion 44 % / RF 56 %; failures 30 of
+  1,101 (2.7 %, single-period NaN phase velocities), 17 rows returned invalid.
+* the >= 10x target is not met on this CPU.
+* SNRs (batch 1,024): phase 34.0 dB median (32.7-35.6 for 5-95 %), group 28.1 dB
+  (26.7-29.5), RF 16.2 dB (11.7-21.1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import jax
+
+jax.config.update("jax_enable_x64", True)
+
+import jax.numpy as jnp
+import numpy as np
+
+from jaxgeo.earth import (
+    SimulatorConfig,
+    layered_model,
+    receiver_model,
+    rf_frequency_count,
+    rf_times,
+    simulate,
+)
+from jaxgeo.earth._simulator import _phase_and_group
+from jaxgeo.receiver import receiver_function
+
+CONFIG = SimulatorConfig()
+
+
+def timed(fn, repeats):
+    start = time.perf_counter()
+    out = jax.block_until_ready(fn())
+    first = time.perf_counter() - start
+    runs = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = jax.block_until_ready(fn())
+        runs.append(time.perf_counter() - start)
+    return out, first, min(runs)
+
+
+def snr_db(batch, name):
+    clean = np.asarray(batch[name + "_clean"], float)
+    noise = np.asarray(batch[name], float) - clean
+    valid = np.asarray(batch["valid"])
+    return 10.0 * np.log10(np.sum(clean**2, axis=1) / np.sum(noise**2, axis=1))[valid]
+
+
+def bench_jaxgeo(n, repeats, seed):
+    key = jax.random.key(seed)
+    batch, first, run = timed(lambda: simulate(key, n, CONFIG), repeats)
+    return batch, {
+        "samples_per_s": n / run,
+        "run": run,
+        "compile": max(first - run, 0.0),
+    }
+
+
+def time_split(batch, repeats):
+    """Dispersion alone and RF alone on the batch's draws (same shapes as in simulate)."""
+    params = batch["params"]
+    periods = batch["phase_periods"]
+    n_freq = rf_frequency_count(CONFIG)
+    times = rf_times(CONFIG)
+
+    disp = jax.jit(
+        jax.vmap(
+            lambda p, t: _phase_and_group(t, *layered_model(p, CONFIG.layering), CONFIG)
+        )
+    )
+    rf = jax.jit(
+        jax.vmap(
+            lambda p, s, a: receiver_function(
+                times,
+                *receiver_model(p, CONFIG.rf_layering),
+                slowness=s,
+                gauss=a,
+                n_freq=n_freq,
+                validate=False,
+            )
+        )
+    )
+    _, _, t_disp = timed(lambda: disp(params, periods), repeats)
+    _, _, t_rf = timed(lambda: rf(params, batch["slowness"], batch["gauss"]), repeats)
+    return t_disp, t_rf
+
+
+def flatten(thickness, vp, vs, rho, radius=6370.0):
+    """CPS surf96 earth flattening (Rayleigh), NumPy, for the peer's input."""
+    used = thickness.copy()
+    used[-1] = 1.0
+    r_bottom = radius - np.cumsum(used)
+    r_top = r_bottom + used
+    factor = 2.0 * radius / (r_top + r_bottom)
+    flat = radius * np.log(r_top / r_bottom)
+    flat[-1] = 0.0
+    return flat, vp * factor, vs * factor, rho * factor**-2.275
+
+
+def bench_peer(batch, n_peer):
+    import disba
+    from scipy.fftpack import ifft
+    from seispy.decon import deconwater
+    from seispy.seisfwd import fwd_seis
+
+    params = jnp.asarray(np.asarray(batch["params"][:n_peer], dtype=np.float64))
+    models = [np.asarray(a) for a in layered_model(params, CONFIG.layering)]
+    rf_models = [np.asarray(a) for a in receiver_model(params, CONFIG.rf_layering)]
+    periods = np.asarray(batch["phase_periods"][:n_peer], dtype=np.float64)
+    slowness = np.asarray(batch["slowness"][:n_peer], dtype=np.float64)
+    gauss = np.asarray(batch["gauss"][:n_peer], dtype=np.float64)
+    dt, npts, shift = 0.1, 512, 5.0
+
+    def dispersion(i):
+        flat = flatten(*(m[i] for m in models))
+        try:
+            disba.PhaseDispersion(*flat, algorithm="dunkin")(periods[i], 0, "rayleigh")
+            disba.GroupDispersion(*flat, algorithm="dunkin")(periods[i], 0, "rayleigh")
+        except disba.DispersionError:
+            return False
+        return True
+
+    def rf(i):
+        th, vp, vs, rho = (np.ascontiguousarray(m[i]) for m in rf_models)
+        ur_f, uz_f = fwd_seis(slowness[i], dt, npts, 1, vp, vs, rho, th)
+        ur = ifft(ur_f).real[::-1] / npts
+        uz = -ifft(uz_f).real[::-1] / npts
+        out, _ = deconwater(ur, uz, dt, tshift=shift, wlevel=0.01, f0=gauss[i])
+        return out
+
+    dispersion(0), rf(0)  # numba compilation
+    start = time.perf_counter()
+    ok = sum(dispersion(i) for i in range(n_peer))
+    t_disp = time.perf_counter() - start
+    start = time.perf_counter()
+    for i in range(n_peer):
+        rf(i)
+    t_rf = time.perf_counter() - start
+    return {
+        "samples_per_s": n_peer / (t_disp + t_rf),
+        "t_disp": t_disp,
+        "t_rf": t_rf,
+        "disba_ok": ok,
+    }
+
+
+def versions():
+    import importlib.metadata as md
+
+    out = {}
+    for name in ("jax", "jaxlib", "numpy", "disba", "python-seispy", "numba"):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = "absent"
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--batches", type=int, nargs="+", default=[64, 1024])
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--peer", type=int, default=32)
+    args = parser.parse_args()
+    with open("/proc/cpuinfo") as handle:
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in handle
+                if line.startswith("model name")
+            ),
+            "?",
+        )
+    print(
+        f"machine: {cpu}, {os.cpu_count()} cores, load {os.getloadavg()}; versions: {versions()}"
+    )
+    print(
+        f"layers: dispersion {CONFIG.layering.n_layers}, RF {CONFIG.rf_layering.n_receiver_layers}"
+        f" (n_freq {rf_frequency_count(CONFIG)}); n_grid {CONFIG.n_grid}; dtype {CONFIG.dtype}"
+    )
+    results, failed, candidates, largest = {}, 0, 0, None
+    for i, n in enumerate(args.batches):
+        batch, r = bench_jaxgeo(n, args.repeats, seed=i)
+        results[n] = r
+        failed += int(batch["n_failed"])
+        candidates += n + CONFIG.spare(n)
+        largest = batch
+        print(
+            f"jaxgeo simulate n={n}: {r['samples_per_s']:.1f} samples/s ({r['run']:.2f} s per batch),"
+            f" compile {r['compile']:.1f} s, n_failed {int(batch['n_failed'])}, invalid rows"
+            f" {int(np.sum(~np.asarray(batch['valid'])))}"
+        )
+    print(
+        f"forward failures: {failed} of {candidates} candidates in the timed batches ({100 * failed / candidates:.3f} %)"
+    )
+    t_disp, t_rf = time_split(largest, 1)
+    share = t_disp / (t_disp + t_rf)
+    print(
+        f"time split (n={args.batches[-1]}): dispersion {t_disp:.2f} s, RF {t_rf:.2f} s -> dispersion {100 * share:.0f} %"
+    )
+    for name in ("phase", "group", "rf"):
+        s = snr_db(largest, name)
+        print(
+            f"SNR {name}: median {np.median(s):.1f} dB, 5-95 % {np.percentile(s, 5):.1f}-{np.percentile(s, 95):.1f} dB"
+        )
+    peer = bench_peer(largest, args.peer)
+    print(
+        f"peer (disba phase+group + seispy fwd_seis + water level), {args.peer} samples: {peer['samples_per_s']:.1f}"
+        f" samples/s (dispersion {peer['t_disp'] / args.peer * 1e3:.1f} ms, RF {peer['t_rf'] / args.peer * 1e3:.1f} ms"
+        f" per sample; disba solved {peer['disba_ok']}/{args.peer})"
+    )
+    for n, r in results.items():
+        print(
+            f"ratio jaxgeo n={n} / peer: {r['samples_per_s'] / peer['samples_per_s']:.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
