@@ -2,6 +2,8 @@
 
     jaxgeo gravity forward --example dipping-block --out DIR [--field g_z]
     jaxgeo gravity forward --prisms PRISMS.csv --points POINTS.csv --out DIR [--field g_zz]
+    jaxgeo gravity invert --example dipping-block --out DIR [--methods inr-fourier,tikhonov]
+    jaxgeo gravity invert --data DATA.csv|DATA.grv --out DIR [--cell 250 --depth 4000 ...]
 
 Prisms files: CSV with a header naming the columns west, east, south, north, bottom,
 top, density (m, kg/m³; any order, extra columns ignored), or a .npy array (n, 7) in
@@ -128,6 +130,57 @@ def _gravity_forward(args) -> int:
     return 0
 
 
+def _gravity_invert(args) -> int:
+    import jax
+
+    if args.float64:
+        jax.config.update("jax_enable_x64", True)
+    import dataclasses
+
+    import numpy as np
+
+    from jaxgeo.inversion import FieldConfig, GravityProblem, INRConfig, TikhonovConfig
+    from jaxgeo.inversion._io import read_gravity_data
+    from jaxgeo.inversion._job import default_mesh, run_job
+    from jaxgeo.inversion.synthetic import paper_setup
+
+    methods = tuple(m.strip() for m in args.methods.split(",") if m.strip())
+    dtype = "float64" if args.float64 else "float32"
+    field = FieldConfig()
+    if args.bounds is not None:
+        field = dataclasses.replace(field, bounds=tuple(args.bounds))
+    inr = dataclasses.replace(INRConfig(field=field, dtype=dtype), max_steps=args.max_steps or INRConfig().max_steps)
+    tikhonov = TikhonovConfig(dtype=dtype)
+    if args.example:
+        from jaxgeo.inversion.synthetic import PRIOR_BOUNDS, PRIOR_DEPTH_GAIN
+
+        if args.bounds is None:  # the example's prior (documented in jaxgeo.inversion.synthetic)
+            inr = dataclasses.replace(inr, field=dataclasses.replace(inr.field, bounds=PRIOR_BOUNDS[args.example]),
+                                      depth_gain=PRIOR_DEPTH_GAIN[args.example])
+        setup = paper_setup(args.example, seed=args.seed)
+        if args.depth_gain is not None:
+            inr = dataclasses.replace(inr, depth_gain=args.depth_gain)
+        problem, truth, description = setup["problem"], setup["truth"], setup["description"]
+    else:
+        if not args.data:
+            print("error: give --example NAME or --data FILE", file=sys.stderr)
+            return 2
+        if args.depth_gain is not None:
+            inr = dataclasses.replace(inr, depth_gain=args.depth_gain)
+        table = read_gravity_data(args.data)  # raises DataFileError (file, line, column) before anything is written
+        mesh = default_mesh(table, cell=args.cell, cell_z=args.cell_z, depth=args.depth, padding=args.padding, top=args.top)
+        problem = GravityProblem(mesh, tuple(table[:, :3].T), table[:, 3], table[:, 4])
+        if args.remove_mean:
+            problem = GravityProblem(mesh, problem.coordinates, problem.data - np.mean(problem.data), problem.sigma)
+        truth, description = None, f"{args.data} ({problem.n_data} stations)"
+    metrics = run_job(problem, args.out, methods=methods, truth=truth, inr_config=inr, tikhonov_config=tikhonov,
+                      seed=args.seed, description=description, progress=not args.no_progress)
+    out = Path(args.out)
+    print(f"  wrote {out / 'model.npz'}, {out / 'metrics.json'}, {out / 'sections.png'}, {out / 'data_fit.png'}")
+    del metrics
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from jaxgeo.gravity import FIELD_NAMES
     from jaxgeo.gravity.examples import EXAMPLES
@@ -144,6 +197,34 @@ def build_parser() -> argparse.ArgumentParser:
     forward.add_argument("--out", default="jaxgeo-output", help="output folder (default jaxgeo-output)")
     forward.add_argument("--float32", action="store_true", help="compute in float32 (default float64)")
     forward.set_defaults(handler=_gravity_forward)
+
+    from jaxgeo.inversion._job import DEFAULT_METHODS, METHODS
+    from jaxgeo.inversion.synthetic import MODELS
+
+    invert = gravity.add_parser(
+        "invert", help="invert g_z data for density (INR and classical)",
+        description="Invert g_z data for the density contrast on a prism mesh with an implicit neural "
+        "representation (Fourier features by default) and/or the Li & Oldenburg Tikhonov baseline.",
+    )
+    data = invert.add_mutually_exclusive_group()
+    data.add_argument("--example", choices=sorted(MODELS), help="the synthetic set-up of Mishra et al. (2026)")
+    data.add_argument("--data", help="CSV (easting,northing,upward,value,sigma; m, mGal) or UBC .grv file")
+    invert.add_argument("--out", default="jaxgeo-output", help="output folder (default jaxgeo-output)")
+    invert.add_argument("--methods", default=",".join(DEFAULT_METHODS),
+                        help=f"comma-separated, from {', '.join(METHODS)} (default {','.join(DEFAULT_METHODS)})")
+    invert.add_argument("--cell", type=float, help="horizontal cell size, m (default: median station spacing)")
+    invert.add_argument("--cell-z", type=float, help="vertical cell size, m (default: --cell)")
+    invert.add_argument("--depth", type=float, help="mesh depth below its top, m (default: half the mesh width)")
+    invert.add_argument("--padding", type=float, help="mesh padding around the stations, m (default: 2 cells)")
+    invert.add_argument("--top", type=float, help="upward coordinate of the mesh top, m (default: lowest station)")
+    invert.add_argument("--remove-mean", action="store_true", help="subtract the data mean (regional level) first")
+    invert.add_argument("--bounds", type=float, nargs=2, metavar=("LOW", "HIGH"), help="INR density bounds, kg/m³")
+    invert.add_argument("--depth-gain", type=float, help="INR depth weighting exponent (default 0; the example's prior otherwise)")
+    invert.add_argument("--max-steps", type=int, help="INR optimiser steps at most")
+    invert.add_argument("--seed", type=int, default=0, help="seed of the network initialisation and of the example's noise")
+    invert.add_argument("--float64", action="store_true", help="compute in float64 (default float32)")
+    invert.add_argument("--no-progress", action="store_true", help="no progress bar")
+    invert.set_defaults(handler=_gravity_invert)
     return parser
 
 

@@ -50,3 +50,100 @@ def plot_map(easting, northing, values, *, title="", units="", ax=None, cmap="vi
     ax.set_title(title)
     ax.figure.colorbar(image, ax=ax, label=units)
     return ax
+
+
+def _section_indices(mesh, reference):
+    """Cell indices (i, j, k) through which to cut: the largest |value| of ``reference``."""
+    i, j, k = np.unravel_index(np.nanargmax(np.abs(reference)), reference.shape)
+    return int(i), int(j), int(k)
+
+
+def plot_sections(mesh, models, *, truth=None, stations=None, indices=None, cmap="RdBu_r"):
+    """Plan view and vertical sections of density models on a prism mesh.
+
+    Parameters
+    ----------
+    mesh : PrismMesh
+    models : dict name → density array of the mesh's shape (kg/m³)
+    truth : array of the mesh's shape, optional
+        Drawn in the first row, and used to choose the sections.
+    stations : (easting, northing, upward), optional
+        Station positions, marked on the plan views.
+    indices : (i, j, k), optional
+        Cell indices of the easting (N–S section), northing (E–W section) and upward
+        (plan view) cuts; default through the largest |truth| (or |first model|).
+
+    Returns
+    -------
+    the matplotlib Figure: one row per model, columns plan / E–W / N–S.
+    """
+    import matplotlib.pyplot as plt
+
+    rows = ([("truth", np.asarray(truth))] if truth is not None else []) + [(k, np.asarray(v)) for k, v in models.items()]
+    reference = rows[0][1]
+    i, j, k = indices if indices is not None else _section_indices(mesh, reference)
+    e, n, u = (np.asarray(a) / 1e3 for a in (mesh.easting, mesh.northing, mesh.upward))
+    scale = max(float(np.nanmax(np.abs(r))) for _, r in rows) or 1.0
+    vmax = float(np.nanmax(np.abs(truth))) if truth is not None else scale
+    fig, axes = plt.subplots(len(rows), 3, figsize=(13, 3.4 * len(rows)), layout="constrained", squeeze=False)
+    for row, (name, model) in enumerate(rows):
+        kw = {"cmap": cmap, "vmin": -vmax, "vmax": vmax, "shading": "flat"}
+        ax = axes[row, 0]
+        image = ax.pcolormesh(e, n, model[:, :, k].T, **kw)
+        if stations is not None:
+            ax.plot(np.ravel(stations[0]) / 1e3, np.ravel(stations[1]) / 1e3, ".", color="k", markersize=1.5)
+        ax.set_title(f"{name}: plan at upward {1e3 * 0.5 * (u[k] + u[k + 1]):.0f} m")
+        ax.set_xlabel("easting (km)")
+        ax.set_ylabel("northing (km)")
+        ax.set_aspect("equal")
+        ax = axes[row, 1]
+        ax.pcolormesh(e, u, model[:, j, :].T, **kw)
+        ax.set_title(f"{name}: E–W section at northing {1e3 * 0.5 * (n[j] + n[j + 1]):.0f} m")
+        ax.set_xlabel("easting (km)")
+        ax.set_ylabel("upward (km)")
+        ax = axes[row, 2]
+        ax.pcolormesh(n, u, model[i, :, :].T, **kw)
+        ax.set_title(f"{name}: N–S section at easting {1e3 * 0.5 * (e[i] + e[i + 1]):.0f} m")
+        ax.set_xlabel("northing (km)")
+        ax.set_ylabel("upward (km)")
+        fig.colorbar(image, ax=axes[row, :], label="density contrast (kg/m³)", shrink=0.9)
+    return fig
+
+
+def plot_data_fit(coordinates, observed, predictions, *, sigma=None, units="mGal"):
+    """Observed, predicted and residual maps, one row per method.
+
+    Parameters
+    ----------
+    coordinates : (easting, northing, ...) station positions (m)
+    observed : array of data
+    predictions : dict name → predicted data
+    sigma : array, optional
+        Data standard deviations; the residual panel's title gives χ² per datum.
+
+    Returns
+    -------
+    the matplotlib Figure.
+    """
+    import matplotlib.pyplot as plt
+
+    e, n = np.ravel(coordinates[0]), np.ravel(coordinates[1])
+    observed = np.ravel(observed)
+    fig, axes = plt.subplots(len(predictions), 3, figsize=(15, 4.3 * len(predictions)), layout="constrained", squeeze=False)
+    limits = (float(np.min(observed)), float(np.max(observed)))
+    for row, (name, predicted) in enumerate(predictions.items()):
+        predicted = np.ravel(predicted)
+        residual = observed - predicted
+        rms = float(np.sqrt(np.mean(residual**2)))
+        note = f"RMS {rms:.3g} {units}"
+        if sigma is not None:
+            note += f", χ² {float(np.mean((residual / np.ravel(sigma)) ** 2)):.3f}"
+        for col, (values, title, symmetric) in enumerate(
+            ((observed, "observed", False), (predicted, f"predicted ({name})", False), (residual, f"residual: {note}", True))
+        ):
+            ax = axes[row, col]
+            if symmetric:
+                plot_map(e, n, values, title=title, units=units, ax=ax, cmap="RdBu_r", symmetric=True)
+            else:
+                plot_map(e, n, np.clip(values, *limits), title=title, units=units, ax=ax)
+    return fig

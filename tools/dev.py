@@ -51,7 +51,7 @@ def main(argv: list[str]) -> int:
     command, rest = argv[0], argv[1:]
     if command == "example":
         _ensure_env(None)
-        args = rest or ["gravity", "forward", "--example", "dipping-block", "--out", "jaxgeo-output"]
+        args = rest or ["gravity", "invert", "--example", "dipping-block", "--out", "jaxgeo-output"]
         return subprocess.call([str(BIN / "jaxgeo"), *args], cwd=ROOT)
     _ensure_env("test")
     code = subprocess.call([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT)
