@@ -53,9 +53,16 @@ def plot_map(easting, northing, values, *, title="", units="", ax=None, cmap="vi
 
 
 def _section_indices(mesh, reference):
-    """Cell indices (i, j, k) through which to cut: the largest |value| of ``reference``."""
-    i, j, k = np.unravel_index(np.nanargmax(np.abs(reference)), reference.shape)
-    return int(i), int(j), int(k)
+    """Cell indices (i, j, k) through which to cut: the |reference|-weighted centre of
+    the model (the cells nearest to its centroid along each axis)."""
+    weight = np.nan_to_num(np.abs(np.asarray(reference, dtype=float)))
+    if weight.sum() == 0:
+        return tuple(n // 2 for n in weight.shape)
+    indices = []
+    for axis, n in enumerate(weight.shape):
+        profile = weight.sum(axis=tuple(a for a in range(3) if a != axis))
+        indices.append(int(np.clip(np.rint((profile * np.arange(n)).sum() / profile.sum()), 0, n - 1)))
+    return tuple(indices)
 
 
 def plot_sections(mesh, models, *, truth=None, stations=None, indices=None, cmap="RdBu_r"):
@@ -71,7 +78,7 @@ def plot_sections(mesh, models, *, truth=None, stations=None, indices=None, cmap
         Station positions, marked on the plan views.
     indices : (i, j, k), optional
         Cell indices of the easting (N–S section), northing (E–W section) and upward
-        (plan view) cuts; default through the largest |truth| (or |first model|).
+        (plan view) cuts; default through the |truth|-weighted (or first model's) centre.
 
     Returns
     -------
