@@ -46,17 +46,18 @@ def read_table(path: str | Path, columns: tuple[str, ...]) -> np.ndarray:
             raise InputError(f"{path}: expected an array of shape (n, {len(columns)}) with columns {', '.join(columns)}; got {array.shape}")
         return array.astype(np.float64)
     with path.open(newline="") as handle:
-        reader = csv.reader(line for line in handle if not line.lstrip().startswith("#"))
-        try:
-            header = [h.strip().lower() for h in next(reader)]
-        except StopIteration:
-            raise InputError(f"{path}: the file is empty") from None
+        # keep the file's own line numbers: comment lines are skipped, not renumbered
+        lines = [(n, text) for n, text in enumerate(handle, start=1) if not text.lstrip().startswith("#")]
+        parsed = list(csv.reader(text for _, text in lines))
+        if not parsed:
+            raise InputError(f"{path}: the file is empty")
+        header = [h.strip().lower() for h in parsed[0]]
         missing = [c for c in columns if c not in header]
         if missing:
             raise InputError(f"{path}: missing column(s) {', '.join(missing)} in header {header}")
         index = [header.index(c) for c in columns]
         rows = []
-        for line_number, row in enumerate(reader, start=2):
+        for (line_number, _), row in zip(lines[1:], parsed[1:]):
             if not row or all(not cell.strip() for cell in row):
                 continue
             values = []

@@ -45,6 +45,10 @@ def test_bad_files_name_file_line_and_column(tmp_path, capsys):
     bad.write_text("west,east,south,north,bottom,top,density\n0,1,0,1,-1,0,100\n0,1,0,x,-1,0,100\n")
     assert main(["gravity", "forward", "--prisms", str(bad), "--points", str(points), "--out", str(tmp_path)]) == 2
     assert "line 3, column 'north': cannot read 'x'" in capsys.readouterr().err
+    commented = tmp_path / "commented.csv"
+    commented.write_text("# prisms\nwest,east,south,north,bottom,top,density\n0,1,0,1,-1,0,100\n# a note\n0,1,0,x,-1,0,100\n")
+    assert main(["gravity", "forward", "--prisms", str(commented), "--points", str(points), "--out", str(tmp_path)]) == 2
+    assert "line 5, column 'north'" in capsys.readouterr().err  # the file's own line numbers
     inverted = tmp_path / "inverted.csv"
     inverted.write_text("west,east,south,north,bottom,top,density\n0,1,0,1,-1,0,100\n5,1,0,1,-1,0,100\n")
     assert main(["gravity", "forward", "--prisms", str(inverted), "--points", str(points), "--out", str(tmp_path)]) == 2
