@@ -51,16 +51,20 @@ def default_mesh(data: np.ndarray, *, cell: float | None = None, cell_z: float |
         cell = float(f"{cell:.2g}") if cell > 0 else 1.0
     cell_z = cell if cell_z is None else cell_z
     padding = 2 * cell if padding is None else padding
+    for name, value in (("cell", cell), ("cell_z", cell_z)):
+        if not value > 0:
+            raise ValueError(f"{name} must be > 0; got {value}")
+    if padding < 0:
+        raise ValueError(f"padding must be ≥ 0; got {padding}")
     top = float(u.min()) if top is None else top
     west, east = e.min() - padding, e.max() + padding
     south, north = n.min() - padding, n.max() + padding
     n_e = max(1, int(np.ceil((east - west) / cell)))
     n_n = max(1, int(np.ceil((north - south) / cell)))
     depth = 0.5 * max(n_e, n_n) * cell if depth is None else depth
+    if not depth > 0:
+        raise ValueError(f"depth must be > 0; got {depth}")
     n_u = max(1, int(np.ceil(depth / cell_z)))
-    for name, value in (("cell", cell), ("cell_z", cell_z), ("depth", depth)):
-        if not value > 0:
-            raise ValueError(f"{name} must be > 0; got {value}")
     return PrismMesh(
         west + cell * np.arange(n_e + 1),
         south + cell * np.arange(n_n + 1),

@@ -65,6 +65,20 @@ class TikhonovConfig:
     bounds: tuple[float, float] | None = None
     dtype: str = "float32"
 
+    def __post_init__(self):
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be 'float32' or 'float64'; got {self.dtype!r}")
+        for name in ("alpha_s", "alpha_e", "alpha_n", "alpha_u", "depth_exponent"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be ≥ 0; got {getattr(self, name)}")
+        for name in ("cg_iterations", "search_steps"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be ≥ 1; got {getattr(self, name)}")
+        if not self.chi2_target > 0:
+            raise ValueError(f"chi2_target must be > 0; got {self.chi2_target}")
+        if self.bounds is not None and not self.bounds[1] > self.bounds[0]:
+            raise ValueError(f"bounds must be (low, high) with high > low; got {self.bounds}")
+
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
 
@@ -75,7 +89,7 @@ class TikhonovResult:
     predicted: np.ndarray
     chi2: float
     beta: float
-    iterations: int  # total CG iterations over the β search
+    iterations: int  # number of β solves in the search (each ≤ cg_iterations CG or L-BFGS-B steps)
     seconds: float
     operator: str
 
@@ -96,7 +110,7 @@ def tikhonov_inversion(problem: GravityProblem, config: TikhonovConfig = Tikhono
     Returns
     -------
     TikhonovResult with the density grid (kg/m³), predicted data (mGal), χ², β, the
-    number of CG iterations and the wall time.
+    number of β solves and the wall time.
     """
     dtype = jnp.dtype(config.dtype)
     op = operator if operator is not None else problem.operator(dtype=dtype)

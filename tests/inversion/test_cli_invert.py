@@ -140,3 +140,12 @@ def test_laguna_del_maule_inversion(shared_data, tmp_path):
     with np.load(out / "model.npz") as model:
         for key in ("density_inr_fourier", "density_tikhonov"):
             assert model[key].min() < -abs(model[key].max()) / 2  # a dominant negative contrast
+
+
+def test_bad_mesh_options_are_rejected(tmp_path, capsys):
+    data = tmp_path / "block.csv"
+    write_block_csv(data)
+    out = tmp_path / "out"
+    assert main(["gravity", "invert", "--data", str(data), "--out", str(out), "--cell", "-5", "--no-progress"]) == 2
+    assert "cell must be > 0" in capsys.readouterr().err
+    assert not out.exists()

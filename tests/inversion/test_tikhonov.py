@@ -38,3 +38,21 @@ def test_depth_weights():
     assert np.all(np.diff(w[0, 0, :]) > 0)  # smaller at depth (upward index increases upwards)
     # (depth + z0)^-1 with z0 = 50 m (half a 100 m cell): top 50+50, bottom 550+50
     np.testing.assert_allclose(w[0, 0, 0], 100.0 / 600.0)
+
+
+def test_bounded_solution_respects_bounds_and_target():
+    problem, truth = block_problem()
+    result = tikhonov_inversion(problem, TikhonovConfig(dtype="float64", bounds=(0.0, 600.0), search_steps=10))
+    assert result.density.min() >= 0.0 and result.density.max() <= 600.0
+    assert result.chi2 <= 1.05
+    com = centre_of_mass(problem.mesh, result.density)
+    assert np.all(np.abs(com[:2] - centre_of_mass(problem.mesh, truth)[:2]) <= 100.0)
+
+
+def test_config_validation():
+    import pytest
+
+    with pytest.raises(ValueError, match="bounds"):
+        TikhonovConfig(bounds=(1.0, -1.0))
+    with pytest.raises(ValueError, match="alpha_s"):
+        TikhonovConfig(alpha_s=-1.0)
