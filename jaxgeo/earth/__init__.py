@@ -18,6 +18,9 @@ vs_profile, targets, target_depths
 simulate, SimulatorConfig
     One jit-compiled function drawing models and their noisy Rayleigh phase and group
     velocities and P receiver functions.
+Observations, read_observations, write_observations, observation_operator
+    One station's observed data (text / npz files) and the forward model at its
+    observation points: the input of ``jaxgeo gquery predict`` and ``jaxgeo mcmc run``.
 """
 
 from ._bspline import cubic_bspline_basis
@@ -41,7 +44,22 @@ from ._prior import (
     param_index,
     sample_prior,
 )
-from ._simulator import SimulatorConfig, forward, rf_frequency_count, rf_times, simulate
+from ._observations import (
+    ObservationFileError,
+    Observations,
+    observation_operator,
+    observations_from_simulation,
+    read_observations,
+    write_observations,
+)
+from ._simulator import (
+    SimulatorConfig,
+    forward,
+    rf_frequency_count,
+    rf_times,
+    simulate,
+    worst_case_frequency_count,
+)
 
 __all__ = [
     "DEFAULT_LAYERING",
@@ -52,12 +70,17 @@ __all__ = [
     "RECEIVER_LAYERING",
     "UPPER",
     "Layering",
+    "ObservationFileError",
+    "Observations",
     "SimulatorConfig",
     "cubic_bspline_basis",
     "forward",
     "layered_model",
     "log_prior",
+    "observation_operator",
+    "observations_from_simulation",
     "param_index",
+    "read_observations",
     "receiver_model",
     "rf_frequency_count",
     "rf_times",
@@ -66,4 +89,6 @@ __all__ = [
     "target_depths",
     "targets",
     "vs_profile",
+    "worst_case_frequency_count",
+    "write_observations",
 ]

@@ -73,7 +73,14 @@ from ._model import (
 )
 from ._relations import MANTLE_VP_VS, brocher_vp_from_vs
 
-__all__ = ["SimulatorConfig", "forward", "rf_frequency_count", "rf_times", "simulate"]
+__all__ = [
+    "SimulatorConfig",
+    "forward",
+    "rf_frequency_count",
+    "rf_times",
+    "simulate",
+    "worst_case_frequency_count",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -147,12 +154,26 @@ def rf_times(config: SimulatorConfig):
 def rf_frequency_count(config: SimulatorConfig) -> int:
     """Static frequency count of the RF synthesis, valid for every model of the prior.
 
+    :func:`worst_case_frequency_count` for the config's RF window, its smallest
+    slowness and its largest Gaussian parameter.
+    """
+    times = np.arange(config.n_times) / config.rf_sampling
+    return worst_case_frequency_count(
+        times, min(config.slowness_range), max(config.gauss_range), config.rf_layering
+    )
+
+
+def worst_case_frequency_count(
+    times, slowness: float, gauss: float, layering: Layering = RECEIVER_LAYERING
+) -> int:
+    """Frequency count of the RF synthesis valid for every model of the prior.
+
     :func:`jaxgeo.receiver.frequency_count` of a worst-case receiver model: the thickest
     sediment, crust and truncated mantle, each at the slowest velocities the prior
     allows (the stack's vertical P+S time, which sets the period, only grows as
-    velocities drop), the smallest slowness and the largest Gaussian parameter.
+    velocities drop), at the given times (s), slowness (s/km; the smallest one used)
+    and Gaussian parameter (1/s; the largest one used).
     """
-    layering = config.rf_layering
     st_max = float(P.UPPER[0])
     ct_max = float(P.UPPER[P.CRUST_THICKNESS])
     moho_max = st_max + ct_max
@@ -172,15 +193,14 @@ def rf_frequency_count(config: SimulatorConfig) -> int:
             MANTLE_VP_VS * vs_mantle,
         ]
     )
-    times = np.arange(config.n_times) / config.rf_sampling
     return frequency_count(
-        times,
+        np.asarray(times, dtype=float),
         thickness,
         vp,
         vs,
         np.ones(4),
-        slowness=min(config.slowness_range),
-        gauss=max(config.gauss_range),
+        slowness=float(slowness),
+        gauss=float(gauss),
     )
 
 
