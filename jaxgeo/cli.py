@@ -226,6 +226,13 @@ def build_parser() -> argparse.ArgumentParser:
     invert.add_argument("--float64", action="store_true", help="compute in float64 (default float32)")
     invert.add_argument("--no-progress", action="store_true", help="no progress bar")
     invert.set_defaults(handler=_gravity_invert)
+
+    from jaxgeo.gquery._cli import register as _register_gquery
+
+    _register_gquery(commands)
+    from jaxgeo.mcmc._cli import register as _register_mcmc
+
+    _register_mcmc(commands)
     return parser
 
 
@@ -233,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (InputError, ValueError) as err:
+    except (InputError, ValueError, FileNotFoundError, FileExistsError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
 

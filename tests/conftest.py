@@ -8,6 +8,14 @@ arrays (outputs follow the input dtype). Implicit rank promotion raises.
 import os
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+# JAX's persistent compilation cache, shared by the xdist workers and the subprocesses and
+# notebook kernels the tests start (the simulator and the operators are compiled with the
+# same shapes by many tests); it starts empty on a clean checkout.
+os.environ.setdefault(
+    "JAX_COMPILATION_CACHE_DIR",
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".pytest_cache", "jax-compilation-cache"),
+)
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "1")
 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402

@@ -172,7 +172,7 @@ class Observations:
             if np.any(bad):
                 i = int(np.argmax(bad))
                 what = "finite and > 0" if positive else "finite"
-                fail(f"{name}[{i}] = {values[i]!r} must be {what}")
+                fail(f"{name}[{i}] = {float(values[i])!r} must be {what}")
 
         for names in (
             ("phase_periods", "phase", "phase_sigma"),

@@ -152,6 +152,7 @@ def test_bad_input_raises_value_error(change, match):
         phase_velocity(**kwargs)
 
 
+@pytest.mark.slow  # ~80 s of compilation on 2 cores; the simulator tests exercise the combined call
 def test_phase_and_group_velocity_equals_separate_calls():
     from jaxgeo.dispersion import group_velocity, phase_and_group_velocity
 
