@@ -227,3 +227,38 @@ def test_train_cli_rejects_bad_options(tmp_path, capsys):
     assert "--minutes must be > 0" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["gquery", "train", "--config", "huge", "--workdir", str(tmp_path)])
+
+
+_TINY_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    from jaxgeo.gquery import CONFIGS, train_and_evaluate
+
+    cfg = CONFIGS["tiny"].replace(checkpoint_every=3, eval_every=3, validation_size=32)
+
+    def slow(step):
+        if {slow} and step >= 3:
+            time.sleep(3.0)
+
+    train_and_evaluate(cfg, sys.argv[1], steps=9, progress=False, callback=slow)
+    """
+)
+
+
+@pytest.mark.slow
+def test_sigkill_and_restart_on_the_tiny_config_with_the_simulator(tmp_path):
+    """The real tiny config and simulator: killed after its first checkpoint, restarted, identical."""
+    assert _run(_TINY_SCRIPT.format(slow=False), tmp_path / "ref").wait(timeout=1800) == 0
+    victim = _run(_TINY_SCRIPT.format(slow=True), tmp_path / "run")
+    deadline = time.time() + 1800
+    while not (tmp_path / "run" / "checkpoints" / "3").is_dir() and time.time() < deadline and victim.poll() is None:
+        time.sleep(0.2)
+    time.sleep(0.5)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=60)
+    assert victim.returncode == -signal.SIGKILL
+    assert _run(_TINY_SCRIPT.format(slow=False), tmp_path / "run").wait(timeout=1800) == 0
+    _, a = restore_state(tmp_path / "ref")
+    _, b = restore_state(tmp_path / "run")
+    assert int(a.step) == int(b.step) == 9
+    _params_close(a.params, b.params)
