@@ -121,6 +121,7 @@ def test_paper_parameter_count_and_full_dimensional_heads():
     assert attention["out"]["kernel"].shape == (cfg.heads, cfg.width, cfg.width)
 
 
+@pytest.mark.slow  # ~45 s on 2 cores
 def test_masked_data_tokens_do_not_change_predictions(toy):
     sample = toy_samples(jax.random.key(3), 2, toy.train.simulator)
     obs = earth.observations_from_simulation(sample, 0)

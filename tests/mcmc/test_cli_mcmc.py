@@ -26,6 +26,7 @@ def station(tmp_path_factory):
     return path, params
 
 
+@pytest.mark.slow  # ~45 s on 2 cores (RWM compile); bad-input CLI tests stay in the default run
 def test_run_writes_results(station, tmp_path, capsys):
     path, _ = station
     out = tmp_path / "out"
