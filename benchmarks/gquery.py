@@ -39,7 +39,7 @@ import numpy as np
 from jaxgeo import earth
 from jaxgeo.gquery import CONFIGS, GQuery, calibration_metrics, full_tokens, prior_baseline, restore_state, target_statistics
 from jaxgeo.gquery._tokens import N_DEPTHS
-from jaxgeo.gquery._train import example_tokens, predict_standardised, to_physical, train_and_evaluate
+from jaxgeo.gquery._train import example_tokens, predict_jit, to_physical, train_and_evaluate
 
 HELD_OUT_SEED = 777_000
 
@@ -94,7 +94,7 @@ def main(argv=None):
           f"{int(sample['n_failed'])} failed forwards replaced, {int((~valid).sum())} invalid rows dropped")
     tokens = full_tokens(jax.tree_util.tree_map(jnp.asarray, sample), config.model.n_fourier)
     t0 = time.perf_counter()
-    mean, sigma = jax.jit(predict_standardised, static_argnums=(1, 3))(state.params, config.model, tokens, 64)
+    mean, sigma = predict_jit(state.params, config.model, tokens, 64)
     jax.block_until_ready(mean)
     predict_s = time.perf_counter() - t0
     y_pred, s_pred = to_physical(mean, sigma)

@@ -32,7 +32,7 @@ from ..earth._relations import (
     nafe_drake_density,
 )
 from ._tokens import N_DEPTHS, N_TARGETS, N_VALUES, UNKNOWN, data_tokens, n_params, query_tokens
-from ._train import predict_standardised, restore_state, to_physical
+from ._train import predict_jit, restore_state, to_physical
 
 __all__ = ["Predictor", "observation_tokens", "plot_prediction", "predict", "predicted_data", "profile_model"]
 
@@ -86,7 +86,7 @@ class Predictor:
         self.config, state = restore_state(self.workdir, step=step)
         self.params = state.params
         self.step = int(state.step)
-        self._apply = jax.jit(predict_standardised, static_argnums=(1, 3))
+        self._apply = predict_jit
 
     def __call__(self, observations) -> dict:
         """Predictions for one :class:`~jaxgeo.earth.Observations` or a list of them.

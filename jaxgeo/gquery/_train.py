@@ -320,6 +320,11 @@ def predict_standardised(params, model_config, tokens, chunk: int = 64):
     return _chunked(apply, tokens, chunk)
 
 
+#: :func:`predict_standardised` compiled once per (model config, token shapes, chunk):
+#: a module-level wrapper, so periodic evaluation does not re-trace it at every call.
+predict_jit = jax.jit(predict_standardised, static_argnums=(1, 3))
+
+
 def _chunked(apply, tokens, chunk):
     b = tokens["data_type"].shape[0]
     n = -(-b // chunk)
@@ -371,7 +376,7 @@ def evaluate(params, config: GQueryConfig, sample: dict) -> dict:
     """Validation metrics of ``params`` on simulator samples (all data, unknown references)."""
     valid = np.asarray(sample["valid"])
     tokens = full_tokens(jax.tree_util.tree_map(jnp.asarray, sample), config.model.n_fourier)
-    mean, sigma = jax.jit(predict_standardised, static_argnums=(1, 3))(params, config.model, tokens, 64)
+    mean, sigma = predict_jit(params, config.model, tokens, 64)
     y_pred, s = to_physical(mean, sigma)
     y_true = np.asarray(target_vector(sample["targets"]))
     return calibration_metrics(y_true[valid], y_pred[valid], s[valid])
