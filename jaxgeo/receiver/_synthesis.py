@@ -12,17 +12,24 @@ limit the frequency band). Four numerical choices control its accuracy:
   ``ω_max = 2a √ln(1/cutoff) ≈ 8.6 a``; frequencies above are not computed.
 * **Period.** Sampling the spectrum every ``Δω`` makes the result periodic with period
   ``T = 2π/Δω``: the RF at ``t ± kT`` wraps into the window. ``T`` is at least
-  ``required_period = max(span + lead + τ, 2·span + lead)``, with ``span`` the requested
-  span (from min(t₀, 0) to max(t₁, 0)), ``lead = GAUSSIAN_LEAD / a`` s (the Gaussian's
-  acausal half) and ``τ = Σ h (η_α + η_β)`` the vertical P+S time of the layer stack
-  (≈ the PpPs time of its base), so that the strongest multiples lie inside one period.
+  ``required_period = max(2·span + lead, span + lead + τ_Ps)``, with ``span`` the
+  requested span (from min(t₀, 0) to max(t₁, 0)), ``lead = GAUSSIAN_LEAD / a`` s (the
+  Gaussian's acausal half) and ``τ_Ps = Σ h (η_β − η_α)`` the Ps delay of the base of the
+  layer stack, so that every primary conversion lies inside one period. Later arrivals
+  (the multiples, at up to Σ h (η_α + η_β) and beyond) are not waited for: the damping
+  below suppresses whatever lies beyond one period.
 * **Damping.** The spectrum is evaluated at ``ω − iσ`` (complex-frequency technique,
-  Phinney 1965; Bouchon 2003) with ``σ = ln(WRAP_SUPPRESSION)/T`` and the result multiplied
-  by ``exp(σt)``: whatever lies beyond the period (later reverberations) wraps in
-  attenuated by ``WRAP_SUPPRESSION`` (1e5), while the acausal lead, wrapped to the end of
-  the period, is below 1e-10. Since ``T ≥ 2·span``, ``exp(σt)`` amplifies rounding errors
-  by at most ``√1e5 ≈ 316`` at the end of the window (float32 envelope: ≲ 1e-5 of the
-  peak for 30 s windows at a = 2.5, ≲ 5e-4 for 120 s at a = 10).
+  Phinney 1965; Bouchon 2003) with ``σ = ln(S)/T`` and the result multiplied by
+  ``exp(σt)``: an arrival at ``t > T`` wraps into the window attenuated by at least
+  ``S`` (``S^k`` for ``t > kT``), while the acausal lead, wrapped to the end of the
+  period, stays below ``S·e^{−36}``. Since ``T ≥ 2·span``, ``exp(σt)`` amplifies rounding
+  errors by at most ``√S`` at the end of the window, and so is the error of the band
+  truncation (``GAUSSIAN_CUTOFF``). ``S`` (:data:`WRAP_SUPPRESSION`) balances the two by
+  precision: 1e5 in float32 (wrapped multiples ≲ 1e-5 of the peak, rounding amplified
+  ≤ 316×: ≲ 3e-5 of the peak for 0–12 s windows at a = 2.5), 1e6 in float64 (≲ 2e-6 of
+  the peak, the band truncation amplified to ≲ 1e-7). Waiting for the multiples as well
+  (a period of ``span + lead + Σ h (η_α + η_β)``) would double the frequencies of a
+  crustal model for a change below that level.
   The contour shift assumes ``U_R/U_Z`` is analytic for ``−σ ≤ Im ω ≤ 0``, i.e. the RF is
   causal (the vertical response is minimum phase, direct P dominating). That holds for
   ordinary crustal models (the comparison with an undamped code agrees to 1e-7); a model
@@ -74,7 +81,8 @@ __all__ = ["receiver_function", "frequency_count", "required_period", "validate_
 
 GAUSSIAN_CUTOFF = 1e-8
 GAUSSIAN_LEAD = 6.0
-WRAP_SUPPRESSION = 1e5
+WRAP_SUPPRESSION = {"float32": 1e5, "float64": 1e6}
+"""Attenuation S of whatever wraps in from beyond one period, by floating dtype."""
 _NORMALIZATIONS = (None, "peak")
 
 
@@ -86,18 +94,25 @@ def _band_limit(gauss):
 def required_period(first_time, last_time, thickness, vp, vs, slowness, gauss, xp=jnp):
     """Shortest period T (s) of the frequency sampling that keeps wrap-around out.
 
-    ``T = max(span + lead + τ, 2·span + lead)`` with ``span = max(t₁, 0) − min(t₀, 0)``,
-    ``lead = GAUSSIAN_LEAD / a`` and ``τ = Σ_{layers} h (Re η_α + Re η_β)`` the vertical
-    P+S time of the stack (the half-space excluded). Works with NumPy (``xp=np``, for
-    batched host arrays with a trailing layer axis) or JAX (traced) inputs.
+    ``T = max(2·span + lead, span + lead + τ_Ps)`` with ``span = max(t₁, 0) − min(t₀, 0)``,
+    ``lead = GAUSSIAN_LEAD / a`` and ``τ_Ps = Σ_{layers} h (Re η_β − Re η_α)`` the Ps
+    delay of the base of the stack (the half-space excluded): every primary conversion
+    lies within one period, later multiples are suppressed by the damping (module
+    docstring). Works with NumPy (``xp=np``, for batched host arrays with a trailing
+    layer axis) or JAX (traced) inputs.
     """
     p2 = slowness**2
     eta_p = xp.sqrt(xp.maximum(1.0 / vp[..., :-1] ** 2 - p2, 0.0))
     eta_s = xp.sqrt(xp.maximum(1.0 / vs[..., :-1] ** 2 - p2, 0.0))
-    tau = xp.sum(thickness[..., :-1] * (eta_p + eta_s), axis=-1)
+    ps_delay = xp.sum(thickness[..., :-1] * (eta_s - eta_p), axis=-1)
     span = xp.maximum(last_time, 0.0) - xp.minimum(first_time, 0.0)
     lead = GAUSSIAN_LEAD / gauss
-    return xp.maximum(span + lead + tau, 2.0 * span + lead)
+    return xp.maximum(span + lead + ps_delay, 2.0 * span + lead)
+
+
+def _wrap_suppression(dtype) -> float:
+    """:data:`WRAP_SUPPRESSION` for a floating dtype (float64's, or float32's for lower)."""
+    return WRAP_SUPPRESSION["float64" if jnp.dtype(dtype).itemsize >= 8 else "float32"]
 
 
 def frequency_count(times, thickness, vp, vs, rho, *, slowness, gauss) -> int:
@@ -308,7 +323,7 @@ def _synthesise(times, thickness, vp, vs, rho, slowness, gauss, *, n_freq, norma
     band = _band_limit(gauss)
     step = band / (n_freq - 1)
     period = 2.0 * jnp.pi / step
-    damping = math.log(WRAP_SUPPRESSION) / period
+    damping = math.log(_wrap_suppression(dtype)) / period
     needed = required_period(jnp.min(times), jnp.max(times), thickness, vp, vs, slowness, gauss)
 
     real_omega = step * jnp.arange(n_freq, dtype=dtype)
