@@ -3,9 +3,12 @@
 Workload (issue 4): 1,024 random crustal models of 20 and of 60 layers, radial P RFs on
 0–12 s at 10 Hz (121 samples), Gaussian a = 2.5 1/s, slowness 0.06 s/km.
 
-* jaxgeo: ``jit(vmap(receiver_function))`` over the batch in float32 and float64
-  (RFs per second, best of ``--repeats`` runs after compilation; compile time apart),
-  and single-model latency of a jitted call.
+* jaxgeo: the batch in float32 and float64 (RFs per second, best of ``--repeats`` runs
+  after compilation; compile time apart), mapped in chunks of ``--chunk`` models
+  (``jit(lax.map(receiver_function, batch_size=chunk))``, each chunk vmapped: the
+  propagator's working set then stays in cache) and, for comparison, one
+  ``jit(vmap(receiver_function))`` over the whole batch; and the single-model latency
+  of a jitted call.
 * seispy (python-seispy): ``seisfwd.fwd_seis`` (Thomson–Haskell synthetics, numba) for
   the radial and vertical seismograms (512 samples at 10 Hz), then its water-level
   (``deconwater``) or iterative (``deconit``, 400 iterations) deconvolution; a subset of
@@ -60,33 +63,37 @@ def best_of(fn, repeats):
     return min(times)
 
 
-def bench_jaxgeo(models, dtype, repeats):
+def bench_jaxgeo(models, dtype, repeats, chunk):
     n_freq = frequency_count(TIMES, *models, slowness=SLOWNESS, gauss=GAUSS)
     rf = partial(receiver_function, slowness=SLOWNESS, gauss=GAUSS, n_freq=n_freq)
     times = jnp.asarray(TIMES, dtype=dtype)
     batch = tuple(jnp.asarray(a, dtype=dtype) for a in models)
-    batched = jax.jit(jax.vmap(lambda th, vp, vs, rho: rf(times, th, vp, vs, rho)))
-    start = time.perf_counter()
-    out = jax.block_until_ready(batched(*batch))
-    compile_batched = time.perf_counter() - start
-    run_batched = best_of(lambda: batched(*batch), repeats)
+    one_model = lambda th, vp, vs, rho: rf(times, th, vp, vs, rho)  # noqa: E731
+    variants = {
+        "chunked": jax.jit(lambda *m: jax.lax.map(lambda a: one_model(*a), m, batch_size=chunk)),
+        "vmap": jax.jit(jax.vmap(one_model)),
+    }
+    result = dict(n_freq=n_freq)
+    for name, batched in variants.items():
+        start = time.perf_counter()
+        out = jax.block_until_ready(batched(*batch))
+        result[f"compile_{name}"] = time.perf_counter() - start
+        run = best_of(lambda: batched(*batch), repeats)
+        result[f"rfs_per_s_{name}"] = models[0].shape[0] / run
+        result[f"batch_time_{name}"] = run
+        result[f"finite_{name}"] = bool(np.all(np.isfinite(np.asarray(out))))
+        result[f"out_{name}"] = np.asarray(out, dtype=float)
+    result["chunked_vs_vmap"] = float(np.max(np.abs(result["out_chunked"] - result["out_vmap"])))
+    result["out"] = result["out_chunked"]
+    result["rfs_per_s"] = result["rfs_per_s_chunked"]
 
-    single = jax.jit(lambda th, vp, vs, rho: rf(times, th, vp, vs, rho))
+    single = jax.jit(one_model)
     one = tuple(a[0] for a in batch)
     start = time.perf_counter()
     jax.block_until_ready(single(*one))
-    compile_single = time.perf_counter() - start
-    latency = best_of(lambda: single(*one), max(20, repeats))
-    return dict(
-        n_freq=n_freq,
-        compile_batched=compile_batched,
-        rfs_per_s=models[0].shape[0] / run_batched,
-        batch_time=run_batched,
-        compile_single=compile_single,
-        latency=latency,
-        finite=bool(np.all(np.isfinite(np.asarray(out)))),
-        out=np.asarray(out, dtype=float),
-    )
+    result["compile_single"] = time.perf_counter() - start
+    result["latency"] = best_of(lambda: single(*one), max(20, repeats))
+    return result
 
 
 def bench_seispy(models, n_peer, method):
@@ -145,22 +152,30 @@ def main():
     parser.add_argument("--peer-models", type=int, default=64)
     parser.add_argument("--layers", type=int, nargs="+", default=[20, 60])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--chunk", type=int, default=32, help="models per lax.map chunk (default 32)")
     args = parser.parse_args()
 
     print(f"machine: {cpu_model()}, {os.cpu_count()} cores; versions: {versions()}")
-    print(f"workload: {args.models} models, times 0-12 s at 10 Hz, a = {GAUSS}, p = {SLOWNESS} s/km")
+    print(
+        f"workload: {args.models} models, times 0-12 s at 10 Hz, a = {GAUSS}, p = {SLOWNESS} s/km;"
+        f" batched = lax.map in chunks of {args.chunk} models (vmap of the whole batch for comparison)"
+    )
     for n_layers in args.layers:
         models = random_models(args.models, n_layers, seed=n_layers)
-        results = {dtype.__name__: bench_jaxgeo(models, dtype, args.repeats) for dtype in (np.float32, np.float64)}
+        results = {
+            dtype.__name__: bench_jaxgeo(models, dtype, args.repeats, args.chunk) for dtype in (np.float32, np.float64)
+        }
         f32, f64 = results["float32"], results["float64"]
         error = np.max(np.abs(f32["out"] - f64["out"]), axis=1) / np.max(np.abs(f64["out"]), axis=1)
         peers = {m: bench_seispy(models, min(args.peer_models, args.models), m) for m in ("water-level", "iterative")}
         print(f"\n== {n_layers} layers (n_freq = {f64['n_freq']}) ==")
         for name, r in results.items():
             print(
-                f"jaxgeo {name}: batched {r['rfs_per_s']:9.0f} RFs/s ({r['batch_time']:.3f} s / {args.models}),"
-                f" single-call latency {r['latency'] * 1e3:7.2f} ms, compile batched {r['compile_batched']:.1f} s,"
-                f" single {r['compile_single']:.1f} s, all finite: {r['finite']}"
+                f"jaxgeo {name}: batched {r['rfs_per_s_chunked']:9.0f} RFs/s ({r['batch_time_chunked']:.3f} s / {args.models},"
+                f" compile {r['compile_chunked']:.1f} s); one vmap {r['rfs_per_s_vmap']:9.0f} RFs/s"
+                f" (compile {r['compile_vmap']:.1f} s); single-call latency {r['latency'] * 1e3:7.2f} ms"
+                f" (compile {r['compile_single']:.1f} s); all finite: {r['finite_chunked'] and r['finite_vmap']};"
+                f" chunked vs vmap max |diff| {r['chunked_vs_vmap']:.1e}"
             )
         for name, r in peers.items():
             print(f"seispy fwd_seis + {name}: {r['rfs_per_s']:9.1f} RFs/s, latency {r['latency'] * 1e3:7.2f} ms")

@@ -18,6 +18,9 @@ vs_profile, targets, target_depths
 simulate, SimulatorConfig
     One jit-compiled function drawing models and their noisy Rayleigh phase and group
     velocities and P receiver functions.
+forward, batched_forward
+    The simulator's clean forward model of one model, and of a batch (receiver
+    functions in cache-sized chunks on the CPU).
 Observations, read_observations, write_observations, observation_operator
     One station's observed data (text / npz files) and the forward model at its
     observation points: the input of ``jaxgeo gquery predict`` and ``jaxgeo mcmc run``.
@@ -54,6 +57,7 @@ from ._observations import (
 )
 from ._simulator import (
     SimulatorConfig,
+    batched_forward,
     forward,
     rf_frequency_count,
     rf_times,
@@ -73,6 +77,7 @@ __all__ = [
     "ObservationFileError",
     "Observations",
     "SimulatorConfig",
+    "batched_forward",
     "cubic_bspline_basis",
     "forward",
     "layered_model",

@@ -76,6 +76,7 @@ from ._relations import MANTLE_VP_VS, brocher_vp_from_vs
 __all__ = [
     "SimulatorConfig",
     "forward",
+    "batched_forward",
     "rf_frequency_count",
     "rf_times",
     "simulate",
@@ -117,6 +118,12 @@ class SimulatorConfig:
         Phase-velocity search grid of :func:`jaxgeo.dispersion.phase_velocity`.
     oversample, min_spare : float, int
         Spare candidates drawn to replace forward failures.
+    rf_batch_size : int or None
+        Models per chunk of the receiver-function synthesis (``jax.lax.map`` with
+        ``batch_size``): on a CPU a chunk of 32 models keeps the propagator's working
+        set in cache and runs ~1.7× faster than one ``vmap`` over the whole batch. 0
+        vmaps the whole batch at once (best on a GPU); None (default) picks 32 on the
+        CPU backend and 0 elsewhere.
     """
 
     n_periods: int = 60
@@ -136,6 +143,7 @@ class SimulatorConfig:
     n_grid: int = 96
     oversample: float = 0.01
     min_spare: int = 2
+    rf_batch_size: int | None = None
 
     @property
     def n_times(self) -> int:
@@ -243,11 +251,21 @@ def forward(
     rf : array (n_times,)
         Receiver function (1/s).
     """
+    phase, group = _dispersion_data(params, periods, config)
+    return phase, group, _receiver_data(params, slowness, gauss, config)
+
+
+def _dispersion_data(params, periods, config: SimulatorConfig):
+    """Phase and group velocities of :func:`forward` (one model)."""
     model = layered_model(params, config.layering)
     c, u = _phase_and_group(periods, *model, config)
     k = config.n_periods
-    phase, group = (c[:k], u[k:]) if config.separate_group_periods else (c, u)
-    rf = receiver_function(
+    return (c[:k], u[k:]) if config.separate_group_periods else (c, u)
+
+
+def _receiver_data(params, slowness, gauss, config: SimulatorConfig):
+    """Receiver function of :func:`forward` (one model)."""
+    return receiver_function(
         rf_times(config),
         *receiver_model(params, config.rf_layering),
         slowness=slowness,
@@ -255,6 +273,28 @@ def forward(
         n_freq=rf_frequency_count(config),
         validate=False,
     )
+
+
+def _rf_batch_size(config: SimulatorConfig) -> int:
+    if config.rf_batch_size is not None:
+        return int(config.rf_batch_size)
+    return 32 if jax.default_backend() == "cpu" else 0
+
+
+def batched_forward(params, periods, slowness, gauss, config: SimulatorConfig = SimulatorConfig()):
+    """:func:`forward` over a leading batch axis of every argument.
+
+    Dispersion is vmapped over the whole batch; receiver functions are mapped in chunks
+    of ``config.rf_batch_size`` models (see :class:`SimulatorConfig`). Same values as
+    ``jax.vmap(forward)`` to rounding.
+    """
+    phase, group = jax.vmap(functools.partial(_dispersion_data, config=config))(params, periods)
+    rf_one = functools.partial(_receiver_data, config=config)
+    batch_size = _rf_batch_size(config)
+    if batch_size > 0:
+        rf = jax.lax.map(lambda a: rf_one(*a), (params, slowness, gauss), batch_size=batch_size)
+    else:
+        rf = jax.vmap(rf_one)(params, slowness, gauss)
     return phase, group, rf
 
 
@@ -304,9 +344,7 @@ def simulate(key, n: int, config: SimulatorConfig = SimulatorConfig()):
     slowness = _uniform(keys[2], (m,), config.slowness_range, dtype)
     gauss = _uniform(keys[3], (m,), config.gauss_range, dtype)
 
-    phase, group, rf = jax.vmap(functools.partial(forward, config=config))(
-        params, periods, slowness, gauss
-    )
+    phase, group, rf = batched_forward(params, periods, slowness, gauss, config)
 
     ok = (
         jnp.all(jnp.isfinite(phase), axis=-1)

@@ -292,6 +292,14 @@ def receiver_function(
         RF in 1/s (or dimensionless with ``normalize="peak"``), in the floating dtype of
         the inputs.
 
+    Notes
+    -----
+    Batches: ``jax.vmap`` over models, slownesses and Gaussian widths (with one static
+    ``n_freq``, e.g. :func:`frequency_count` of the batch). On a CPU, mapping chunks of
+    about 32 models, ``jax.lax.map(lambda m: receiver_function(times, *m, ...), models,
+    batch_size=32)``, is ~1.7× faster than one ``vmap`` over thousands: the layer
+    recursion then works on arrays that stay in cache. On a GPU, ``vmap`` the batch.
+
     References
     ----------
     Langston (1979), https://doi.org/10.1029/JB084iB09p04749; Kennett & Kerry (1979),

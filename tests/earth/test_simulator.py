@@ -207,3 +207,21 @@ def test_spherical_correction_matches_surf96(batches):
         # surf96 runs in float32 with its own spherical correction; as disba, one draw may be
         # off the fundamental mode (see MAX_MISLABELLED_DRAWS)
         assert np.median(error) < 1e-4
+
+
+def test_clean_receiver_functions_match_the_operator(batches):
+    """The simulator maps receiver functions in chunks (``rf_batch_size``): same values as
+    the operator called on each sample's receiver model."""
+    from jaxgeo.earth import receiver_model, rf_frequency_count, rf_times
+    from jaxgeo.receiver import receiver_function
+
+    batch = batches[0]
+    assert jax.default_backend() != "cpu" or N > 32  # more than one chunk on the CPU
+    for i in (0, 33, 99):
+        model = receiver_model(batch["params"][i], CONFIG.rf_layering)
+        rf = receiver_function(
+            rf_times(CONFIG), *model, slowness=batch["slowness"][i], gauss=batch["gauss"][i],
+            n_freq=rf_frequency_count(CONFIG), validate=False,
+        )
+        clean = np.asarray(batch["rf_clean"][i])
+        np.testing.assert_allclose(clean, np.asarray(rf), rtol=0, atol=1e-5 * np.abs(clean).max())
