@@ -105,7 +105,7 @@ def scaling(sizes, matrix_free_max):
             inv = INRInversion(problem, config)
             build = time.perf_counter() - t0
             state = inv.init(jax.random.key(0))
-            args = (state, (inv.samples, inv.gain), inv.operator, inv.data, inv.inv_sigma)
+            args = (state, inv.training_features(state), (inv.samples, inv.gain), inv.operator, inv.data, inv.inv_sigma)
             compiled = inv._chunk.lower(*args).compile()
             memory = compiled.memory_analysis()
             temp = getattr(memory, "temp_size_in_bytes", float("nan"))

@@ -46,6 +46,45 @@ def positional_encoding(x, n_frequencies: int):
     return jnp.concatenate([x, jnp.sin(angles), jnp.cos(angles)], axis=-1)
 
 
+@jax.custom_vjp
+def fixed_input_matmul(h, h_t, kernel):
+    """h @ kernel for inputs h (n, n_in) that are constant during training, with their
+    transpose h_t (n_in, n) supplied: the kernel gradient is then h_t @ ct, a product
+    over contiguous rows, instead of a contraction over the leading axis of h (about
+    four times slower on CPU for the 4,851 × 128 Fourier features). h_t must equal hᵀ;
+    it receives a zero cotangent (h receives the true one).
+    """
+    return h @ kernel
+
+
+def _fixed_input_matmul_fwd(h, h_t, kernel):
+    return h @ kernel, (h_t, kernel)
+
+
+def _fixed_input_matmul_bwd(residuals, cotangent):
+    h_t, kernel = residuals
+    return cotangent @ kernel.T, jnp.zeros_like(h_t), h_t @ cotangent
+
+
+fixed_input_matmul.defvjp(_fixed_input_matmul_fwd, _fixed_input_matmul_bwd)
+
+
+class EncodedDense(nn.Module):
+    """The first dense layer, on the encoding: ``nn.Dense``'s parameters (same names,
+    shapes and initialisers, so the same values from the same key), with the option of
+    passing the transposed inputs for a faster kernel gradient (``fixed_input_matmul``)."""
+
+    features: int
+    param_dtype: Any = jnp.float32
+
+    @nn.compact
+    def __call__(self, h, h_t=None):
+        kernel = self.param("kernel", nn.initializers.lecun_normal(), (h.shape[-1], self.features), self.param_dtype)
+        bias = self.param("bias", nn.initializers.zeros_init(), (self.features,), self.param_dtype)
+        y = h @ kernel if h_t is None else fixed_input_matmul(h, h_t, kernel)
+        return y + bias.reshape((1,) * (y.ndim - 1) + (-1,))
+
+
 @dataclasses.dataclass(frozen=True)
 class FieldConfig:
     """Architecture of a neural density field (hashable: a static argument under jit).
@@ -108,7 +147,9 @@ class DensityField(nn.Module):
             self.matrix = self.variable(
                 "encoding", "matrix", lambda: fourier_matrix(self.make_rng("params"), cfg.n_features, cfg.scale, 3, self.dtype)
             )
-        self.hidden_layers = [nn.Dense(cfg.hidden, param_dtype=self.dtype) for _ in range(cfg.depth)]
+        self.hidden_layers = [EncodedDense(cfg.hidden, self.dtype)] + [
+            nn.Dense(cfg.hidden, param_dtype=self.dtype) for _ in range(cfg.depth - 1)
+        ]
         # A tiny last-layer kernel: the field starts near its offset, away from the flat
         # tails of tanh.
         self.output_layer = nn.Dense(
@@ -124,12 +165,15 @@ class DensityField(nn.Module):
             return positional_encoding(x, cfg.n_frequencies)
         return x
 
-    def decode(self, h, gain=None):
+    def decode(self, h, gain=None, h_t=None):
         """Bounded MLP of the encoding: (..., n_encoded) → (...,) kg/m³. ``gain`` (...)
-        multiplies the network output before the bounding tanh (depth weighting)."""
+        multiplies the network output before the bounding tanh (depth weighting).
+        ``h_t``, optional: the transposed encoding (n_encoded, n) of a fixed h (n,
+        n_encoded), for a faster gradient in training (see ``fixed_input_matmul``)."""
         cfg = self.config
         activation = ACTIVATIONS[cfg.activation]
-        for layer in self.hidden_layers:
+        h = activation(self.hidden_layers[0](h, h_t))
+        for layer in self.hidden_layers[1:]:
             h = activation(layer(h))
         out = self.output_layer(h)[..., 0]
         if gain is not None:

@@ -37,6 +37,15 @@ class DenseOperator:
         """Gᵀ r, flat (n_cells,)."""
         return residual @ self.matrix
 
+    def columns(self, densities):
+        """G applied to k density grids (k, ...) at once: (n_data, k), one matrix product.
+
+        The (n_data, k) layout keeps G the left operand of both this product and its
+        transpose; the (k, n_data) product that ``vmap`` gives is about twice as slow
+        on CPU.
+        """
+        return self.matrix @ densities.reshape(densities.shape[0], -1).T
+
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
@@ -55,6 +64,10 @@ class MeshOperator:
         zeros = jnp.zeros(self.mesh.size, residual.dtype)
         _, vjp = jax.vjp(self.__call__, zeros)
         return vjp(residual)[0]
+
+    def columns(self, densities):
+        """The operator on k density grids (k, ...): (n_data, k)."""
+        return jax.vmap(self.__call__)(densities).T
 
 
 @dataclasses.dataclass(frozen=True)

@@ -82,3 +82,30 @@ def test_field_config_validation():
         FieldConfig(bounds=(10.0, -10.0))
     with pytest.raises(ValueError, match="hidden"):
         FieldConfig(hidden=0)
+
+
+def test_fixed_input_matmul_has_the_plain_gradients(rng):
+    from jaxgeo.inversion._fields import fixed_input_matmul
+
+    h = jnp.asarray(rng.normal(size=(7, 5)))
+    kernel = jnp.asarray(rng.normal(size=(5, 3)))
+    weights = jnp.asarray(rng.normal(size=(7, 3)))
+
+    def plain(h, kernel):
+        return jnp.sum(jnp.tanh(h @ kernel) * weights)
+
+    def fixed(h, kernel):
+        return jnp.sum(jnp.tanh(fixed_input_matmul(h, h.T, kernel)) * weights)
+
+    np.testing.assert_allclose(fixed(h, kernel), plain(h, kernel), rtol=1e-14)
+    for argnum in (0, 1):
+        np.testing.assert_allclose(jax.grad(fixed, argnum)(h, kernel), jax.grad(plain, argnum)(h, kernel), rtol=1e-12, atol=1e-14)
+
+
+def test_decode_with_transposed_encoding_is_the_same_field(rng):
+    model = DensityField(FieldConfig(bounds=(0.0, 600.0)), jnp.float64)
+    x = jnp.asarray(rng.normal(size=(11, 3)))
+    variables = model.init(jax.random.key(0), x)
+    h = model.apply(variables, x, method="encode")
+    gain = jnp.asarray(rng.uniform(0.5, 2.0, size=11))
+    np.testing.assert_allclose(model.apply(variables, h, gain, h.T, method="decode"), model.apply(variables, x, gain), rtol=1e-13)
