@@ -8,7 +8,8 @@ correction) and a P receiver function on 0-12 s at 10 Hz for a random slowness
 * jaxgeo: ``jaxgeo.earth.simulate`` (one jit-compiled function: prior, layering,
   dispersion, RF, noise), float32, batches of 64 and 1,024; compile time (first call
   minus a run) apart from run time (best of ``--repeats``). Also: the time split between
-  dispersion and RF (each jitted and vmapped alone on the same batch), the forward-failure
+  dispersion and RF (each jitted alone on the same batch, batched as ``simulate`` does:
+  dispersion vmapped, RFs in chunks of ``rf_batch_size``), the forward-failure
   rate over all candidates computed, and the SNRs of the noisy data.
 * peer, in this process: disba (Dunkin, numba) ``PhaseDispersion`` + ``GroupDispersion``
   on the same flattened layered models at the same periods, then python-seispy's
@@ -16,22 +17,11 @@ correction) and a P receiver function on 0-12 s at 10 Hz for a random slowness
   deconvolution (the RF pipeline of benchmarks/receiver_function.py), on ``--peer`` samples
   after a warm-up call (numba compilation excluded).
 
-Run: ``.venv/bin/python benchmarks/simulate.py [--repeats 2] [--peer 32]``.
+Run: ``.venv/bin/python benchmarks/simulate.py [--repeats 2] [--peer 32] [--failure-batches 8]``
+(``--failure-batches K``: K more untimed batches of 1,024 with other keys, to count forward
+failures on enough candidates to bound a rate below 0.1 %).
 
-Latest figures (2026-11-22, 2-core Intel Xeon CPU shared with two other jobs, load
-3.3-5.2, no GPU; jax 0.10.2, disba 0.7.0, python-seispy 1.3.11; ``--repeats 1 --peer 32``),
-to be copied into benchmarks/README.md:
-
-* committed dispersion/receiver operators: batch 64 36.0 samples/s (compile 48.4 s),
-  batch 1,024 39.4 samples/s (compile 57.2 s); peer 24.4 samples/s (disba 33.4 ms +
-  seispy RF 7.6 ms per sample); ratio 1.5x / 1.6x; dispersion 71 % / RF 29 % of the
-  time; forward failures 0 of 1,101 candidates.
-* working tree with the dispersion operator being sped up (uncommitted): 68.1 and 58.5
-  samples/s; peer 22.4; ratio 3.0x / 2.6x; dispersion 44 % / RF 56 %; failures 30 of
-  1,101 (2.7 %, single-period NaN phase velocities), 17 rows returned invalid.
-* the >= 10x target is not met on this CPU.
-* SNRs (batch 1,024): phase 34.0 dB median (32.7-35.6 for 5-95 %), group 28.1 dB
-  (26.7-29.5), RF 16.2 dB (11.7-21.1).
+Latest figures, machine and versions: benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -55,7 +45,7 @@ from jaxgeo.earth import (
     rf_times,
     simulate,
 )
-from jaxgeo.earth._simulator import _phase_and_group
+from jaxgeo.earth._simulator import _phase_and_group, _rf_batch_size
 from jaxgeo.receiver import receiver_function
 
 CONFIG = SimulatorConfig()
@@ -102,18 +92,16 @@ def time_split(batch, repeats):
             lambda p, t: _phase_and_group(t, *layered_model(p, CONFIG.layering), CONFIG)
         )
     )
-    rf = jax.jit(
-        jax.vmap(
-            lambda p, s, a: receiver_function(
-                times,
-                *receiver_model(p, CONFIG.rf_layering),
-                slowness=s,
-                gauss=a,
-                n_freq=n_freq,
-                validate=False,
-            )
+    def rf_one(p, s, a):
+        return receiver_function(
+            times, *receiver_model(p, CONFIG.rf_layering), slowness=s, gauss=a, n_freq=n_freq, validate=False
         )
-    )
+
+    chunk = _rf_batch_size(CONFIG)  # as simulate maps them
+    if chunk > 0:
+        rf = jax.jit(lambda *a: jax.lax.map(lambda x: rf_one(*x), a, batch_size=chunk))
+    else:
+        rf = jax.jit(jax.vmap(rf_one))
     _, _, t_disp = timed(lambda: disp(params, periods), repeats)
     _, _, t_rf = timed(lambda: rf(params, batch["slowness"], batch["gauss"]), repeats)
     return t_disp, t_rf
@@ -195,6 +183,7 @@ def main():
     parser.add_argument("--batches", type=int, nargs="+", default=[64, 1024])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--peer", type=int, default=32)
+    parser.add_argument("--failure-batches", type=int, default=0)
     args = parser.parse_args()
     with open("/proc/cpuinfo") as handle:
         cpu = next(
@@ -224,8 +213,13 @@ def main():
             f" compile {r['compile']:.1f} s, n_failed {int(batch['n_failed'])}, invalid rows"
             f" {int(np.sum(~np.asarray(batch['valid'])))}"
         )
+    for k in range(args.failure_batches):
+        batch = simulate(jax.random.key(1000 + k), 1024, CONFIG)
+        failed += int(batch["n_failed"])
+        candidates += 1024 + CONFIG.spare(1024)
     print(
-        f"forward failures: {failed} of {candidates} candidates in the timed batches ({100 * failed / candidates:.3f} %)"
+        f"forward failures: {failed} of {candidates} candidates ({100 * failed / candidates:.3f} %; timed batches"
+        f" and {args.failure_batches} more of 1,024)"
     )
     t_disp, t_rf = time_split(largest, 1)
     share = t_disp / (t_disp + t_rf)

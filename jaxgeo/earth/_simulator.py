@@ -162,12 +162,12 @@ def rf_times(config: SimulatorConfig):
 def rf_frequency_count(config: SimulatorConfig) -> int:
     """Static frequency count of the RF synthesis, valid for every model of the prior.
 
-    :func:`worst_case_frequency_count` for the config's RF window, its smallest
+    :func:`worst_case_frequency_count` for the config's RF window, its largest
     slowness and its largest Gaussian parameter.
     """
     times = np.arange(config.n_times) / config.rf_sampling
     return worst_case_frequency_count(
-        times, min(config.slowness_range), max(config.gauss_range), config.rf_layering
+        times, max(config.slowness_range), max(config.gauss_range), config.rf_layering
     )
 
 
@@ -177,10 +177,14 @@ def worst_case_frequency_count(
     """Frequency count of the RF synthesis valid for every model of the prior.
 
     :func:`jaxgeo.receiver.frequency_count` of a worst-case receiver model: the thickest
-    sediment, crust and truncated mantle, each at the slowest velocities the prior
-    allows (the stack's vertical P+S time, which sets the period, only grows as
-    velocities drop), at the given times (s), slowness (s/km; the smallest one used)
-    and Gaussian parameter (1/s; the largest one used).
+    sediment, crust and truncated mantle, each at the slowest shear velocity and the
+    largest Vp/Vs the prior allows, at the given times (s), slowness (s/km; pass the
+    largest one used) and Gaussian parameter (1/s; the largest one used). What sets
+    the period beyond the window is the stack's Ps delay Σ h (η_β − η_α), which grows
+    with the slowness and the Vp/Vs ratio and as the shear velocity drops (for
+    Vp/Vs ≥ 1.5 and p·Vs < 0.4, as here), so this model bounds every model of the prior.
+    The period scales as 1/a for a given count while the Gaussian lead only grows as
+    1/a, so the largest a is the worst case.
     """
     st_max = float(P.UPPER[0])
     ct_max = float(P.UPPER[P.CRUST_THICKNESS])
@@ -196,7 +200,7 @@ def worst_case_frequency_count(
     vp = np.array(
         [
             brocher_vp_from_vs(vs_sed),
-            float(P.LOWER[P.CRUST_VP_VS]) * vs_crust,
+            float(P.UPPER[P.CRUST_VP_VS]) * vs_crust,
             MANTLE_VP_VS * vs_mantle,
             MANTLE_VP_VS * vs_mantle,
         ]
