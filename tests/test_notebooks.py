@@ -1,4 +1,4 @@
-"""Execute every notebook in notebooks/ on small sizes (the slowest two only with ``-m slow``).
+"""Execute every notebook in notebooks/ on small sizes (the slowest four only with ``-m slow``).
 
 Notebooks read the environment variable ``JAXGEO_SMALL`` (set to "1" here) and shrink
 their problem sizes when it is set, so the whole set runs in a few minutes on 2 cores.
@@ -10,8 +10,8 @@ import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 # the longest to execute (minutes of compilation on 2 cores) run with `-m slow`; their code
-# paths are covered by tests/dispersion and tests/gquery
-SLOW = {"dispersion", "gquery"}
+# paths are covered by tests/dispersion, tests/gquery, tests/earth and tests/inversion
+SLOW = {"dispersion", "gquery", "earth_prior", "inr_gravity_inversion"}
 PARAMS = [pytest.param(p, id=p.stem, marks=[pytest.mark.slow] if p.stem in SLOW else []) for p in NOTEBOOKS]
 
 

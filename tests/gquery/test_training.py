@@ -160,6 +160,7 @@ def _sharded(*flags):
     return map(float, out.stdout.split())
 
 
+@pytest.mark.slow  # ~65 s (a subprocess with 2 forced host devices)
 def test_sharded_loss_equals_single_device_loss():
     one, four = _sharded()
     assert four == pytest.approx(one, rel=1e-5)

@@ -114,6 +114,7 @@ def test_float32_envelope(field, offset, rng):
     assert np.max(error[defined]) <= 1e-4, np.max(error[defined])
 
 
+@pytest.mark.slow  # ~45 s (12 compilations); block sizes and the jacobian check the mesh path by default
 def test_mesh_path_equals_generic_path(rng):
     mesh = PrismMesh(
         np.linspace(-1000.0, 1000.0, 11),

@@ -25,6 +25,7 @@ def _direct_loglik(observations, params):
     return total
 
 
+@pytest.mark.slow  # ~40 s of compilation
 def test_padded_stations_keep_their_own_likelihood(rng):
     stations = [_rf_station(rng, 41, 0.05, 2.0, "a"), _rf_station(rng, 61, 0.07, 2.5, "b")]
     config = earth.SimulatorConfig(dtype="float64")

@@ -110,6 +110,7 @@ def _check_converged_and_covers(transform, run):
     assert sd[0] < 5.0 and sd[1] < 0.1  # the data constrain both
 
 
+@pytest.mark.slow  # ~45 s; the samplers' statistics are tested on the linear-Gaussian posterior
 def test_two_parameter_dispersion_rwm(rng):
     transform, data, logdensity = _two_parameter_problem(rng)
     x0 = jnp.asarray(rng.normal(size=(1, 4, 2)))
