@@ -86,6 +86,7 @@ def test_phase_velocity_matches_surf96(wave, flat_earth):
     assert error.max() < (5e-6 if flat_earth else 1e-5), f"max relative error {error.max():.2e}"
 
 
+@pytest.mark.slow  # ~26 s; the spherical values are checked against surf96 by default
 def test_spherical_correction_size():
     """At 160 s flattening raises the Rayleigh phase velocity of a continental model by ~2%."""
     from dispersion_models import continental

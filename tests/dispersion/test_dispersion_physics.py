@@ -119,6 +119,7 @@ def test_compound_matrix_equals_minors_of_the_propagator():
         np.testing.assert_allclose(ours, reduced, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.slow  # ~27 s; float32 is checked against disba per period by default
 def test_float32_within_envelope_of_float64():
     model = continental(20)
     c64 = np.asarray(phase_velocity(PERIODS, *model))
