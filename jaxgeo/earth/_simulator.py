@@ -127,7 +127,7 @@ class SimulatorConfig:
     rf_batch_size : int or None
         Models per chunk of the receiver-function synthesis (``jax.lax.map`` with
         ``batch_size``): on a CPU a chunk of 32 models keeps the propagator's working
-        set in cache and runs ~1.7× faster than one ``vmap`` over the whole batch. 0
+        set in cache and runs 1.4–1.6× faster (float32) than one ``vmap`` over the whole batch. 0
         vmaps the whole batch at once (best on a GPU); None (default) picks 32 on the
         CPU backend and 0 elsewhere.
     """
