@@ -151,6 +151,11 @@ class SimulatorConfig:
     min_spare: int = 2
     rf_batch_size: int | None = None
 
+    def __post_init__(self):
+        size = self.rf_batch_size
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+            raise ValueError(f"argument 'rf_batch_size' must be None or an integer >= 0, got {size!r}")
+
     @property
     def n_times(self) -> int:
         return round(self.rf_duration * self.rf_sampling) + 1

@@ -225,3 +225,9 @@ def test_clean_receiver_functions_match_the_operator(batches):
         )
         clean = np.asarray(batch["rf_clean"][i])
         np.testing.assert_allclose(clean, np.asarray(rf), rtol=0, atol=1e-5 * np.abs(clean).max())
+
+
+@pytest.mark.parametrize("size", [-1, 2.5, True])
+def test_bad_rf_batch_size_is_rejected(size):
+    with pytest.raises(ValueError, match="rf_batch_size"):
+        SimulatorConfig(rf_batch_size=size)
