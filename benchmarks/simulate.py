@@ -42,11 +42,9 @@ from jaxgeo.earth import (
     layered_model,
     receiver_model,
     rf_frequency_count,
-    rf_times,
     simulate,
 )
-from jaxgeo.earth._simulator import _phase_and_group, _rf_batch_size
-from jaxgeo.receiver import receiver_function
+from jaxgeo.earth._simulator import _dispersion_data, _rf_batch_size, _receiver_data
 
 CONFIG = SimulatorConfig()
 
@@ -81,23 +79,13 @@ def bench_jaxgeo(n, repeats, seed):
 
 
 def time_split(batch, repeats):
-    """Dispersion alone and RF alone on the batch's draws (same shapes as in simulate)."""
+    """Dispersion alone and RF alone on the batch's draws, batched as simulate does
+    (the two halves of ``jaxgeo.earth.batched_forward``)."""
     params = batch["params"]
     periods = batch["phase_periods"]
-    n_freq = rf_frequency_count(CONFIG)
-    times = rf_times(CONFIG)
-
-    disp = jax.jit(
-        jax.vmap(
-            lambda p, t: _phase_and_group(t, *layered_model(p, CONFIG.layering), CONFIG)
-        )
-    )
-    def rf_one(p, s, a):
-        return receiver_function(
-            times, *receiver_model(p, CONFIG.rf_layering), slowness=s, gauss=a, n_freq=n_freq, validate=False
-        )
-
-    chunk = _rf_batch_size(CONFIG)  # as simulate maps them
+    disp = jax.jit(jax.vmap(lambda p, t: _dispersion_data(p, t, CONFIG)))
+    rf_one = lambda p, s, a: _receiver_data(p, s, a, CONFIG)  # noqa: E731
+    chunk = _rf_batch_size(CONFIG)
     if chunk > 0:
         rf = jax.jit(lambda *a: jax.lax.map(lambda x: rf_one(*x), a, batch_size=chunk))
     else:
