@@ -194,7 +194,7 @@ def phase_velocity(
         Size of the global phase-velocity grid scanned for sign changes (static): in
         full at the longest period, then merged with a grid focused on the root
         predicted from the previous periods (``n_grid`` points for higher modes,
-        ``n_grid // 4`` for the fundamental). See :mod:`jaxgeo.dispersion._search` for
+        about ``n_grid // 8`` for the fundamental). See :mod:`jaxgeo.dispersion._search` for
         how it limits mode identification.
 
     Returns
@@ -208,7 +208,11 @@ def phase_velocity(
     Accuracy (``tests/dispersion``): within 1e-6 relative of disba (Dunkin) and CPS
     surf96 for modes 0–2 on crustal, sediment, low-velocity-zone and two-layer models
     in float64 (the peers' own root tolerance is ~1e-6); float32 within 2.3e-6 of disba
-    on the same models and within 1e-4 of float64 (tested envelope). Works under
+    on the same models and within 1e-4 of float64 (tested envelope). float32 Rayleigh
+    phase velocities below ``max(vs) / 31.6`` cannot be resolved (rounding decides
+    the sign of the secular function there): they are NaN, and so are the shorter
+    periods of that mode (e.g. a sediment with vs < ~0.15 km/s over a 4.6 km/s
+    mantle at short periods); use float64 for such models. Works under
     ``jit``, ``vmap`` and ``grad``; the options ``wave``, ``mode``, ``spherical`` and
     ``n_grid`` are static.
 

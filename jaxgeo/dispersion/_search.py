@@ -18,9 +18,10 @@ is faster than the half-space shear velocity ``c_hi``.
    the prediction, from about twice the last prediction error (at most 1e-3 of the
    velocity) up to the full range. The root carried to the next prediction is refined
    by two steps inside the scan. The focused grid is merged with a global grid at every
-   period: ``n_grid // 4`` points for the fundamental mode, all ``n_grid`` for higher
-   modes. The global points keep the sign-change count right where the prediction
-   fails (sharp bends of the dispersion curve in models with slow sediments, where
+   period: about ``n_grid // 8`` points for the fundamental mode (rounded so that each
+   period evaluates a multiple of 8 points, which XLA's CPU loops vectorise fully), all
+   ``n_grid`` for higher modes. The global points keep the sign-change count right
+   where the prediction fails (sharp bends of the dispersion curve in models with slow sediments, where
    the fundamental drops from basement to sediment velocities within a few periods,
    and many overtones lie between); the focused points resolve roots near the
    prediction far more finely than the global grid.
@@ -46,6 +47,15 @@ no bracket. ``n_grid`` is a static option; doubling it halves the smallest root
 separation that is resolved. :func:`jaxgeo.dispersion.mode_count` returns the number of
 sign changes seen on the global grid, which a caller can compare between two grid sizes
 as a check.
+
+float32 (Rayleigh waves): the compound-matrix entries are sums of terms of order
+``(β/c)⁴`` that cancel, so below ``c = max β / 31.6`` (``β`` over all layers) the sign
+of the secular function is rounding noise in float32 (see ``_FLOAT32_MAX_T``). The
+float32 search starts at that floor (when it is above ``c_lo``) and returns NaN from
+the period on which a root has gone below it (a negative secular function at the
+floor), rather than a wrong root. This concerns very slow sediments only (Vs below
+~0.15 km/s over a 4.6 km/s mantle, at periods where the fundamental mode is that
+slow); float64 is unaffected.
 """
 
 from __future__ import annotations
@@ -80,6 +90,30 @@ def velocity_bounds(thickness, vs, wave):
     slowest = jnp.min(jnp.where(present, vs, jnp.inf))
     floor = _RAYLEIGH_FLOOR if wave == "rayleigh" else 1.0
     return floor * slowest, vs[-1]
+
+
+# float32 limit of the Rayleigh secular function. Its compound-matrix entries are sums
+# of terms of order t² = (β/c)⁴ (β of any layer below) that cancel to order one, so
+# float32 rounding (6e-8) flips the sign of the function once t is in the thousands:
+# measured on 256 random models with sediments of Vs 0.1-2 km/s over a 4.6 km/s
+# mantle, roots with t = (max β / c)² < 1000 were within 5.4e-5 of float64, and 74%
+# of those with t >= 1000 were spurious. float64 has ~1e-16 and is unaffected. A lower
+# limit (300, 100) did worse: more roots fall below the floor, and pairs of them are
+# invisible to the parity check of continuation_search.
+_FLOAT32_MAX_T = 1000.0
+
+
+def precision_floor(thickness, vs, wave, dtype):
+    """Lowest phase velocity (km/s) at which the secular function keeps its sign in ``dtype``.
+
+    ``max β / sqrt(_FLOAT32_MAX_T)`` (``max β / 31.6``) for Rayleigh waves in float32,
+    over the layers of non-zero thickness and the half-space; 0 otherwise.
+    """
+    if wave != "rayleigh" or jnp.dtype(dtype).itemsize >= 8:
+        return jnp.zeros((), dtype=dtype)
+    present = jnp.concatenate([thickness[:-1] > 0, jnp.ones((1,), dtype=bool)])
+    fastest = jnp.max(jnp.where(present, vs, 0.0))
+    return fastest * (1.0 / _FLOAT32_MAX_T**0.5)
 
 
 def velocity_grid(c_lo, c_hi, n_grid, dtype):
@@ -215,9 +249,26 @@ def focused_grid(center, width, c_lo, c_hi, n_side):
 # the cell would be narrower than the refinement needs (float32 resolves ~1e-7).
 _MIN_RELATIVE_WIDTH = 1e-4
 _MAX_RELATIVE_WIDTH = 1e-3
-# The fundamental mode keeps n_grid // 4 global points at every period (24 by default;
-# 16 already passed tests/dispersion's hard-model check, 1.5× margin).
-_TRACKING_DIVISOR = 4
+# The fundamental mode keeps about n_grid // 8 global points at every period (11 by
+# default, with the 13 focused ones 24 points: on 64 random hard models, 20 layers,
+# the same roots as with 19 or 24 global points; 3 jumped modes).
+_TRACKING_DIVISOR = 8
+# Secular-function evaluations are vectorised along the last axis (the points of one
+# model): XLA's CPU loops run at full vector width only when that axis is a multiple
+# of the vector length, and measured 1.4-2x slower per point with 37 points than with
+# 24, 32 or 48. Grid and refinement sizes are rounded to multiples of _ALIGN (8 lanes
+# of an AVX-512 register in float64).
+_ALIGN = 8
+
+
+def _aligned(n):
+    """``n`` rounded to the nearest positive multiple of ``_ALIGN``."""
+    return max(_ALIGN, _ALIGN * round(n / _ALIGN))
+
+
+def _pad_periods(tree, n):
+    """Pad the leading (period) axis of every array in ``tree`` to ``n`` by repeating the last entry."""
+    return jax.tree_util.tree_map(lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], n - a.shape[0], axis=0)]), tree)
 
 
 def continuation_search(
@@ -235,20 +286,35 @@ def continuation_search(
     order = jnp.argsort(omega)  # long periods first: the fewest, best separated modes
     omega_sorted = omega[order]
     c_lo, c_hi = velocity_bounds(thickness, vs, wave)
+    # In float32 the search starts at the precision floor. Below every mode the secular
+    # function is positive (it tends to the top layer's Rayleigh function as c → 0);
+    # a negative value at a raised floor means an odd number of roots lies below it,
+    # which float32 cannot resolve: those periods return NaN instead of a wrong mode.
+    c_floor = precision_floor(thickness, vs, wave, dtype)
+    raised = c_floor > c_lo
+    c_lo = jnp.minimum(jnp.maximum(c_lo, c_floor), c_hi)
     span = c_hi - c_lo
     grid = velocity_grid(c_lo, c_hi, n_grid, dtype)
-    # Global points kept at every period: all of them for higher modes, a quarter for
+    # Global points kept at every period: all of them for higher modes, about an eighth for
     # the fundamental (see the module docstring).
-    tracking = grid if mode > 0 else velocity_grid(c_lo, c_hi, max(n_grid // _TRACKING_DIVISOR, 8), dtype)
+    n_focused = 2 * n_side + 3
+    n_tracking = n_grid if mode > 0 else max(n_grid // _TRACKING_DIVISOR, 8)
+    if mode == 0:
+        # Higher modes keep exactly n_grid points: mode 2 of the low-velocity-zone test
+        # model was mislabelled with 99 (an aligned 112 in all) instead of 96.
+        n_tracking = _aligned(n_focused + n_tracking) - n_focused
+    tracking = velocity_grid(c_lo, c_hi, n_tracking, dtype)
 
     first = omega_sorted[0]
     values = secular_function(grid, first, thickness, vp, vs, rho, wave=wave)
     lo, hi, f_lo, f_hi, found, _ = bracket_mode(grid, values, mode)
+    lost_first = raised & (values[0] < 0)
+    found = found & ~lost_first
     c_first = refine_root(first, lo, hi, f_lo, f_hi, thickness, vp, vs, rho, wave, n_first)
     c_first = jnp.where(found, c_first, jnp.nan)
 
     def step(carry, omega_i):
-        c_1, c_2, omega_1, omega_2, error_1 = carry
+        c_1, c_2, omega_1, omega_2, error_1, lost = carry
         known_1, known_2 = jnp.isfinite(c_1), jnp.isfinite(c_2)
         d_omega = omega_1 - omega_2
         extrapolate = known_1 & known_2 & (d_omega != 0)
@@ -268,6 +334,11 @@ def continuation_search(
         points = jnp.sort(jnp.concatenate([focused_grid(prediction, width, c_lo, c_hi, n_side), tracking]))
         values = secular_function(points, omega_i, thickness, vp, vs, rho, wave=wave)
         lo, hi, f_lo, f_hi, found, _ = bracket_mode(points, values, mode)
+        # points[0] is the floor c_lo. Once a root has gone below the floor it stays
+        # lost at all shorter periods: the next one down (an even number of roots below
+        # the floor) would otherwise be taken for it.
+        lost = lost | (raised & (values[0] < 0))
+        found = found & ~lost
         # A few refinement steps here, so that the root carried to the next prediction
         # is accurate even where the secular function is nearly step-like (there the
         # regula-falsi point of the raw cell can be far from the root, and a wrong
@@ -275,13 +346,19 @@ def continuation_search(
         state = _refine_steps(_initial_state(lo, hi, f_lo, f_hi), omega_i, thickness, vp, vs, rho, wave, n_carry)
         estimate = jnp.where(found, _estimate(state), jnp.nan)
         error = jnp.where(found & known_1, jnp.abs(estimate - prediction), 0.01 * span)
-        return (estimate, c_1, omega_i, omega_1, error), (state, found)
+        return (estimate, c_1, omega_i, omega_1, error, lost), (state, found)
 
     nan = jnp.full_like(c_first, jnp.nan)
-    init = (c_first, nan, first, first, 0.01 * span + jnp.zeros_like(c_first))
+    init = (c_first, nan, first, first, 0.01 * span + jnp.zeros_like(c_first), lost_first)
     _, (state, found) = jax.lax.scan(step, init, omega_sorted[1:])
     omega_rest = omega_sorted[1:]
-    state = _refine_steps(state, omega_rest, thickness, vp, vs, rho, wave, n_local - n_carry)
+    n_rest = omega_rest.shape[0]
+    # Refined on an aligned number of periods (the padding repeats the last one).
+    n_padded = -(-n_rest // _ALIGN) * _ALIGN if n_rest > 0 else 0
+    padded = _refine_steps(
+        _pad_periods(state, n_padded), _pad_periods(omega_rest, n_padded), thickness, vp, vs, rho, wave, n_local - n_carry
+    )
+    state = jax.tree_util.tree_map(lambda a: a[:n_rest], padded)
     if n_rescue > 0 and omega_rest.shape[0] > 0:
         # Where the prediction was poor (a large gap between periods, a sharp bend of
         # the curve) the focused cell is wide; if the secular function is also nearly
@@ -290,7 +367,7 @@ def continuation_search(
         # Regula falsi converges from one side, so the bracket width says little; the
         # distance from the estimate to the nearer end (the last correction) is the
         # error indicator.
-        n_worst = min(max(n_rescue, omega_rest.shape[0] // 8), omega_rest.shape[0])
+        n_worst = min(-(-max(n_rescue, n_rest // 8) // 8) * 8, n_rest)  # a multiple of 8
         estimate = _estimate(state)
         correction = jnp.minimum(estimate - state[0], state[1] - estimate) / state[1]
         _, worst = jax.lax.top_k(jnp.where(found, correction, 0.0), n_worst)

@@ -146,10 +146,14 @@ def _max_abs_normalise(vector):
     return tuple(component * inverse for component in vector)
 
 
-def _love_coefficients(c2, vs, rho):
-    t = vs * vs / c2  # β²/c²
-    mu = rho * t  # shear modulus / c²
-    return 1.0 - 1.0 / t, 1.0 / mu, rho * (t - 1.0)
+def _love_layer_constants(vs, rho):
+    return (vs * vs, 1.0 / (vs * vs), rho, 1.0 / rho)
+
+
+def _love_coefficients_from(c2, inverse_c2, vs2, inverse_vs2, rho, irho):
+    t = vs2 * inverse_c2  # β²/c²
+    # r² = 1 - c²/β², 1/μ with μ = ρ β²/c² the shear modulus / c², and μ r².
+    return 1.0 - c2 * inverse_vs2, irho * c2 * inverse_vs2, rho * (t - 1.0)
 
 
 def _love_layer(carry, x, coefficients):
@@ -170,12 +174,22 @@ def _love_halfspace(c2, vs, rho):
     return (jnp.ones_like(c2), -rho * t * rb)
 
 
+def _rayleigh_layer_constants(vp, vs, rho):
+    """The ``c``-independent factors of :func:`_rayleigh_coefficients`, per layer."""
+    return (vs * vs, 1.0 / (vs * vs), 1.0 / (vp * vp), rho, 1.0 / rho)
+
+
 def _rayleigh_coefficients(c2, vp, vs, rho):
     """Polynomial coefficients of the reduced compound matrix (functions of c and the layer)."""
-    t = vs * vs / c2  # β²/c²
-    p = c2 / (vp * vp)  # c²/α²
-    u = 1.0 / t
-    irho = 1.0 / rho
+    return _rayleigh_coefficients_from(c2, 1.0 / c2, *_rayleigh_layer_constants(vp, vs, rho))
+
+
+def _rayleigh_coefficients_from(c2, inverse_c2, vs2, inverse_vs2, inverse_vp2, rho, irho):
+    # Products only: the reciprocals of c² and of the layer constants are taken once,
+    # outside the layer loop (divisions are the slowest vector operations here).
+    t = vs2 * inverse_c2  # β²/c²
+    p = c2 * inverse_vp2  # c²/α²
+    u = c2 * inverse_vs2  # 1/t
     t2 = t * t
     tm1 = t - 1.0
     pm1 = p - 1.0
@@ -303,21 +317,24 @@ def secular_function(c, omega, thickness, vp, vs, rho, *, wave="rayleigh"):
     shape = jnp.broadcast_shapes(c2.shape, omega_over_c.shape)
     if wave == "love":
         carry = _love_halfspace(c2, vs[-1], rho[-1])
-        layers = (vs, rho)
-        coefficients, step = _love_coefficients, _love_layer
+        layers = _love_layer_constants(vs, rho)
+        coefficients, step = _love_coefficients_from, _love_layer
     elif wave == "rayleigh":
         carry = _rayleigh_halfspace(c2, vp[-1], vs[-1], rho[-1])
-        layers = (vp, vs, rho)
-        coefficients, step = _rayleigh_coefficients, _rayleigh_layer
+        layers = _rayleigh_layer_constants(vp, vs, rho)
+        coefficients, step = _rayleigh_coefficients_from, _rayleigh_layer
     else:
         raise ValueError(f"argument 'wave' must be 'rayleigh' or 'love'; got {wave!r}")
     carry = tuple(jnp.broadcast_to(v, shape) for v in carry)
+    inverse_c2 = 1.0 / c2
 
     def body(state, layer):
         # The coefficients depend on c and the layer only. Computing them here,
         # inside the fused loop body, is faster on CPU than precomputing them for all
         # layers (measured: the ~25 precomputed arrays cost more memory traffic than
-        # the arithmetic they save).
+        # the arithmetic they save); the layer's own reciprocals (a few scalars per
+        # layer) and 1/c² are taken outside, so the body has no division left but
+        # the normalisation's.
         # The vector is normalised *before* each layer, not after: the output of the
         # top layer is left unnormalised, so F stays a smooth function of c near its
         # zeros. (Normalising last would clip F to ±1 wherever the traction is the
@@ -325,7 +342,7 @@ def secular_function(c, omega, thickness, vp, vs, rho, *, wave="rayleigh"):
         # make its derivative vanish at the root.)
         thickness_i, *properties = layer
         state = _max_abs_normalise(state)
-        return step(state, omega_over_c * thickness_i, coefficients(c2, *properties)), None
+        return step(state, omega_over_c * thickness_i, coefficients(c2, inverse_c2, *properties)), None
 
     layers = tuple(values[:-1][::-1] for values in (thickness, *layers))
     carry, _ = jax.lax.scan(body, carry, layers)
