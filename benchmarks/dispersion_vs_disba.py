@@ -12,22 +12,49 @@ autodiff) vs disba's finite-difference kernels (one re-solve per layer and param
 Run: ``.venv/bin/python benchmarks/dispersion_vs_disba.py [--batch 1024] [--disba-models 32]``.
 disba's rate is measured on ``--disba-models`` models (it is a per-model loop) and
 compared per curve.
+
+Devices: by default the CPU is split into one JAX host device per core
+(``--xla_force_host_platform_device_count``, set before JAX starts) and the batch of
+models is sharded over them with ``jax.sharding`` (``--devices 1``: one device, XLA's
+own threading). The search runs many small steps in sequence (60 periods); on one
+device each is split over the cores and waits for both, on one device per core each
+half of the batch runs its steps alone (measured 1.3-1.6x faster on 2 cores).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import subprocess
+import sys
 import time
 
-import jax
+
+def _devices_from_argv(argv):
+    """``--devices N`` (default: one per core), read before JAX is imported."""
+    for i, arg in enumerate(argv):
+        if arg == "--devices" and i + 1 < len(argv):
+            return int(argv[i + 1])
+        if arg.startswith("--devices="):
+            return int(arg.split("=", 1)[1])
+    return os.cpu_count() or 1
+
+
+_N_DEVICES = _devices_from_argv(sys.argv)
+if _N_DEVICES > 1 and "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "") + f" --xla_force_host_platform_device_count={_N_DEVICES}"
+    ).strip()
+
+import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
 import disba  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
+from jax.sharding import Mesh, NamedSharding, PartitionSpec  # noqa: E402
 
 from jaxgeo.dispersion import (  # noqa: E402
     group_velocity,
@@ -49,6 +76,15 @@ def random_models(n_models, n_layers, rng):
     vp = 1.75 * vs
     rho = 0.32 * vp + 0.77
     return thickness, vp, vs, rho
+
+
+def shard(arrays):
+    """Place the model axis of every array across the JAX devices (one per core by default)."""
+    devices = jax.devices()
+    if len(devices) == 1:
+        return arrays
+    sharding = NamedSharding(Mesh(np.array(devices), ("models",)), PartitionSpec("models"))
+    return [jax.device_put(a, sharding) for a in arrays]
 
 
 def best_of(fn, repeat):
@@ -74,7 +110,7 @@ def jaxgeo_rate(models, kind, dtype, repeat):
     fn = {"phase": phase_velocity, "group": group_velocity, "both": phase_and_group_velocity}[kind]
     periods = jnp.asarray(PERIODS, dtype=dtype)
     batched = jax.jit(jax.vmap(lambda *m: fn(periods, *m, validate=False)))
-    arrays = [jnp.asarray(a, dtype=dtype) for a in models]
+    arrays = shard([jnp.asarray(a, dtype=dtype) for a in models])
     start = time.perf_counter()
     jax.block_until_ready(batched(*arrays))
     first = time.perf_counter() - start
@@ -94,6 +130,8 @@ def kernel_rates(models, n_models, repeat):
     disba_rate_ = n_models / (time.perf_counter() - sensitivity_start)
     batched = jax.jit(jax.vmap(lambda *m: sensitivity_kernels(PERIODS, *m, validate=False)))
     arrays = [jnp.asarray(a[:n_models]) for a in models]
+    if n_models % jax.device_count() == 0:
+        arrays = shard(arrays)
     start = time.perf_counter()
     jax.block_until_ready(batched(*arrays))
     first = time.perf_counter() - start
@@ -119,8 +157,16 @@ def main():
     parser.add_argument("--kernel-models", type=int, default=4, help="models timed for kernels")
     parser.add_argument("--layers", type=int, nargs="+", default=[20, 60])
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument(
+        "--devices", type=int, default=_N_DEVICES, help="JAX host devices the batch is sharded over (default: one per core)"
+    )
     args = parser.parse_args()
-    print(f"machine: {cpu_name()}, {jax.device_count()} JAX device(s), jax {jax.__version__}, disba {disba.__version__}")
+    print(
+        f"machine: {cpu_name()}, {os.cpu_count()} cores, {jax.device_count()} JAX device(s) (batch sharded over them), "
+        f"jax {jax.__version__}, disba {disba.__version__}"
+    )
+    if args.batch % jax.device_count():
+        parser.error(f"--batch ({args.batch}) must be a multiple of the device count ({jax.device_count()})")
     rng = np.random.default_rng(0)
     for n_layers in args.layers:
         models = random_models(args.batch, n_layers, rng)

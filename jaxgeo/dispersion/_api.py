@@ -33,7 +33,7 @@ _WAVES = ("rayleigh", "love")
 # relative on the benchmark's random models and for the tolerances checked against
 # disba in tests/dispersion (float64 needs 6 on the low-velocity-zone Love model).
 _N_FIRST = {4: 10, 8: 16}
-_N_LOCAL = {4: 3, 8: 6}
+_N_LOCAL = {4: 3, 8: 4}
 # Periods whose brackets are still the widest after _N_LOCAL steps (a poor prediction
 # over a large period gap) and the extra steps they get.
 _N_RESCUE = 4
