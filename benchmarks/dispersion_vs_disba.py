@@ -158,7 +158,10 @@ def main():
     parser.add_argument("--layers", type=int, nargs="+", default=[20, 60])
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument(
-        "--devices", type=int, default=_N_DEVICES, help="JAX host devices the batch is sharded over (default: one per core)"
+        "--devices",
+        type=int,
+        default=_N_DEVICES,
+        help="JAX host devices the batch is sharded over (default: one per core)",
     )
     args = parser.parse_args()
     print(

@@ -21,9 +21,9 @@ is faster than the half-space shear velocity ``c_hi``.
    period: about ``n_grid // 8`` points for the fundamental mode (rounded so that each
    period evaluates a multiple of 8 points, which XLA's CPU loops vectorise fully), all
    ``n_grid`` for higher modes. The global points keep the sign-change count right
-   where the prediction fails (sharp bends of the dispersion curve in models with slow sediments, where
-   the fundamental drops from basement to sediment velocities within a few periods,
-   and many overtones lie between); the focused points resolve roots near the
+   where the prediction fails (sharp bends of the dispersion curve in models with slow
+   sediments, where the fundamental drops from basement to sediment velocities within
+   a few periods, and many overtones lie between); the focused points resolve roots near the
    prediction far more finely than the global grid.
 3. **Refinement.** Each bracketing cell is narrowed by a fixed number of
    Anderson–Björck (regula falsi) steps, vectorised over all periods after the scan;
@@ -251,7 +251,7 @@ _MIN_RELATIVE_WIDTH = 1e-4
 _MAX_RELATIVE_WIDTH = 1e-3
 # The fundamental mode keeps about n_grid // 8 global points at every period (11 by
 # default, with the 13 focused ones 24 points: on 64 random hard models, 20 layers,
-# the same roots as with 19 or 24 global points; 3 jumped modes).
+# the same roots as with 19 or 24 global points; with 3 global points modes jumped).
 _TRACKING_DIVISOR = 8
 # Secular-function evaluations are vectorised along the last axis (the points of one
 # model): XLA's CPU loops run at full vector width only when that axis is a multiple
@@ -356,7 +356,9 @@ def continuation_search(
     # Refined on an aligned number of periods (the padding repeats the last one).
     n_padded = -(-n_rest // _ALIGN) * _ALIGN if n_rest > 0 else 0
     padded = _refine_steps(
-        _pad_periods(state, n_padded), _pad_periods(omega_rest, n_padded), thickness, vp, vs, rho, wave, n_local - n_carry
+        _pad_periods(state, n_padded),
+        _pad_periods(omega_rest, n_padded),
+        thickness, vp, vs, rho, wave, n_local - n_carry,
     )
     state = jax.tree_util.tree_map(lambda a: a[:n_rest], padded)
     if n_rescue > 0 and omega_rest.shape[0] > 0:
