@@ -198,7 +198,7 @@ def phase_velocity(
         Size of the global phase-velocity grid scanned for sign changes (static): in
         full at the longest period, then merged with a grid focused on the root
         predicted from the previous periods (``n_grid`` points for higher modes,
-        about ``n_grid // 8`` for the fundamental). See :mod:`jaxgeo.dispersion._search` for
+        about ``n_grid // 5`` for the fundamental). See :mod:`jaxgeo.dispersion._search` for
         how it limits mode identification.
 
     Returns

@@ -18,7 +18,7 @@ is faster than the half-space shear velocity ``c_hi``.
    the prediction, from about twice the last prediction error (at most 1e-3 of the
    velocity) up to the full range. The root carried to the next prediction is refined
    by two steps inside the scan. The focused grid is merged with a global grid at every
-   period: about ``n_grid // 8`` points for the fundamental mode (rounded so that each
+   period: about ``n_grid // 5`` points for the fundamental mode (rounded so that each
    period evaluates a multiple of 8 points, which XLA's CPU loops vectorise fully), all
    ``n_grid`` for higher modes. The global points keep the sign-change count right
    where the prediction fails (sharp bends of the dispersion curve in models with slow
@@ -249,10 +249,11 @@ def focused_grid(center, width, c_lo, c_hi, n_side):
 # the cell would be narrower than the refinement needs (float32 resolves ~1e-7).
 _MIN_RELATIVE_WIDTH = 1e-4
 _MAX_RELATIVE_WIDTH = 1e-3
-# The fundamental mode keeps about n_grid // 8 global points at every period (11 by
-# default, with the 13 focused ones 24 points: on 64 random hard models, 20 layers,
-# the same roots as with 19 or 24 global points; with 3 global points modes jumped).
-_TRACKING_DIVISOR = 8
+# The fundamental mode keeps about n_grid // 5 global points at every period (19 by
+# default, with the 13 focused ones 32 points). 11 (24 in all) found the same roots
+# on 64 random hard 20-layer models and was ~25% faster, but 7 of 9,381 simulator
+# prior draws lost a root (NaN) against 2 with 19; with 3 global points modes jumped.
+_TRACKING_DIVISOR = 5
 # Secular-function evaluations are vectorised along the last axis (the points of one
 # model): XLA's CPU loops run at full vector width only when that axis is a multiple
 # of the vector length, and measured 1.4-2x slower per point with 37 points than with
