@@ -14,7 +14,7 @@ disba's rate is measured on ``--disba-models`` models (it is a per-model loop) a
 compared per curve.
 
 Devices: by default the CPU is split into one JAX host device per core
-(``--xla_force_host_platform_device_count``, set before JAX starts) and the batch of
+(``jaxgeo.parallel.use_cpu_cores``, before JAX starts) and the batch of
 models is sharded over them with ``jax.sharding`` (``--devices 1``: one device, XLA's
 own threading). The search runs many small steps in sequence (60 periods); on one
 device each is split over the cores and waits for both, on one device per core each
@@ -31,25 +31,13 @@ import sys
 import time
 
 
-def _devices_from_argv(argv):
-    """``--devices N`` (default: one per core), read before JAX is imported."""
-    for i, arg in enumerate(argv):
-        if arg == "--devices" and i + 1 < len(argv):
-            return int(argv[i + 1])
-        if arg.startswith("--devices="):
-            return int(arg.split("=", 1)[1])
-    return os.cpu_count() or 1
-
-
-_N_DEVICES = _devices_from_argv(sys.argv)
-if _N_DEVICES > 1 and "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
-    os.environ["XLA_FLAGS"] = (
-        os.environ.get("XLA_FLAGS", "") + f" --xla_force_host_platform_device_count={_N_DEVICES}"
-    ).strip()
-
 import jax  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
+
+from _devices import start_devices  # noqa: E402  (benchmarks/_devices.py)
+
+_N_DEVICES = start_devices()
 
 import disba  # noqa: E402
 import jax.numpy as jnp  # noqa: E402

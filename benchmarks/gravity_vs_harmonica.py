@@ -9,8 +9,10 @@ printed too (near field: harmonica is an excellent reference there).
 
 Cases: a 40 × 40 × 20 mesh under a 50 × 50 survey (the reference case) and, with
 --large, one 10× larger (80 × 80 × 20 mesh under an 80 × 80 survey; run once).
-harmonica runs with numba's threads (all cores, ``parallel=True``) and with one thread;
-jaxgeo runs with XLA's CPU defaults.
+harmonica runs with numba's threads (all cores, ``parallel=True``) and with one thread.
+jaxgeo runs on one JAX CPU device per core by default (``jaxgeo.parallel.use_cpu_cores``
+before JAX starts; ``prism_gravity`` spreads the points over them), the same cores as
+harmonica's threads; ``--devices 1`` keeps one device.
 """
 
 from __future__ import annotations
@@ -23,6 +25,10 @@ import time
 import jax
 
 jax.config.update("jax_enable_x64", True)
+
+from _devices import start_devices  # noqa: E402  (benchmarks/_devices.py)
+
+DEVICES = start_devices()
 
 import harmonica  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -55,10 +61,11 @@ def main():
     parser.add_argument("--large", action="store_true", help="also run the larger case")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--field", default="g_z")
+    parser.add_argument("--devices", type=int, default=DEVICES, help="JAX CPU devices (default: one per core)")
     args = parser.parse_args()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
           f"jax {jax.__version__}, harmonica {harmonica.__version__}, numba {numba.__version__} "
-          f"(threads {numba.get_num_threads()})")
+          f"(threads {numba.get_num_threads()}); JAX devices {len(jax.devices())}")
     cases = [((40, 40, 20), (50, 50))]
     if args.large:
         cases.append(((80, 80, 20), (80, 80)))

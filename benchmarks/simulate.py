@@ -17,7 +17,12 @@ correction) and a P receiver function on 0-12 s at 10 Hz for a random slowness
   deconvolution (the RF pipeline of benchmarks/receiver_function.py), on ``--peer`` samples
   after a warm-up call (numba compilation excluded).
 
-Run: ``.venv/bin/python benchmarks/simulate.py [--repeats 2] [--peer 32] [--failure-batches 8]``
+Devices: by default the CPU is split into one JAX device per core
+(``jaxgeo.parallel.use_cpu_cores``, before JAX starts) and ``simulate`` spreads each batch
+over them (``SimulatorConfig.devices``); ``--devices 1`` keeps one device (XLA's own
+threading). The peer runs in this one process, as its users run it.
+
+Run: ``.venv/bin/python benchmarks/simulate.py [--repeats 2] [--peer 32] [--failure-batches 8] [--devices N]``
 (``--failure-batches K``: K more untimed batches of 1,024 with other keys, to count forward
 failures on enough candidates to bound a rate below 0.1 %).
 
@@ -33,6 +38,12 @@ import time
 import jax
 
 jax.config.update("jax_enable_x64", True)
+
+from _devices import start_devices  # noqa: E402  (benchmarks/_devices.py)
+
+from jaxgeo.parallel import split_batch  # noqa: E402
+
+DEVICES = start_devices()
 
 import jax.numpy as jnp
 import numpy as np
@@ -83,13 +94,13 @@ def time_split(batch, repeats):
     (the two halves of ``jaxgeo.earth.batched_forward``)."""
     params = batch["params"]
     periods = batch["phase_periods"]
-    disp = jax.jit(jax.vmap(lambda p, t: _dispersion_data(p, t, CONFIG)))
+    disp = jax.jit(split_batch(jax.vmap(lambda p, t: _dispersion_data(p, t, CONFIG))))
     rf_one = lambda p, s, a: _receiver_data(p, s, a, CONFIG)  # noqa: E731
     chunk = _rf_batch_size(CONFIG)
     if chunk > 0:
-        rf = jax.jit(lambda *a: jax.lax.map(lambda x: rf_one(*x), a, batch_size=chunk))
+        rf = jax.jit(split_batch(lambda *a: jax.lax.map(lambda x: rf_one(*x), a, batch_size=chunk)))
     else:
-        rf = jax.jit(jax.vmap(rf_one))
+        rf = jax.jit(split_batch(jax.vmap(rf_one)))
     _, _, t_disp = timed(lambda: disp(params, periods), repeats)
     _, _, t_rf = timed(lambda: rf(params, batch["slowness"], batch["gauss"]), repeats)
     return t_disp, t_rf
@@ -172,6 +183,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--peer", type=int, default=32)
     parser.add_argument("--failure-batches", type=int, default=0)
+    parser.add_argument("--devices", type=int, default=DEVICES, help="JAX CPU devices (default: one per core)")
     args = parser.parse_args()
     with open("/proc/cpuinfo") as handle:
         cpu = next(
@@ -187,7 +199,8 @@ def main():
     )
     print(
         f"layers: dispersion {CONFIG.layering.n_layers}, RF {CONFIG.rf_layering.n_receiver_layers}"
-        f" (n_freq {rf_frequency_count(CONFIG)}); n_grid {CONFIG.n_grid}; dtype {CONFIG.dtype}"
+        f" (n_freq {rf_frequency_count(CONFIG)}); n_grid {CONFIG.n_grid}; dtype {CONFIG.dtype};"
+        f" JAX devices {len(jax.devices())}"
     )
     results, failed, candidates, largest = {}, 0, 0, None
     for i, n in enumerate(args.batches):

@@ -47,44 +47,14 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from .._math import cos_sin
+
 __all__ = ["secular_function", "layer_functions"]
 
 # |x² r²| below which cosh/sinh are evaluated by their Taylor series: the explicit
 # formulas lose digits to cancellation there (sinh(x)/x, cos of tiny angles), and the
 # series at this radius is exact to ~1e-15 with the terms kept.
 _SERIES_RADIUS = 0.25
-
-
-# π/2 split in three parts (Cody–Waite): k·_HALF_PI_HI and k·_HALF_PI_MID are exact in
-# float32 and float64 for the quadrant counts k met here (k < 2^13), so the reduced
-# argument keeps full relative precision in both dtypes.
-_HALF_PI_HI = 1.5703125
-_HALF_PI_MID = 4.837512969970703e-04
-_HALF_PI_LO = 7.549789948768648e-08
-_TWO_OVER_PI = 0.6366197723675814
-
-
-def _sincos(w):
-    """``sin(w), cos(w)`` for ``w >= 0`` by quadrant reduction and Taylor polynomials.
-
-    XLA's CPU ``sin``/``cos`` are scalar loops (≈25 ns per element, a third of the
-    cost of the secular function); this version is plain arithmetic that vectorises.
-    On ``|y| <= π/4`` the truncated series (to ``y^15``, ``y^16``) are exact to 1e-16.
-    """
-    k = jnp.round(w * _TWO_OVER_PI)
-    y = ((w - k * _HALF_PI_HI) - k * _HALF_PI_MID) - k * _HALF_PI_LO
-    y2 = y * y
-    sin_y = y * (1.0 + y2 * (-1 / 6 + y2 * (1 / 120 + y2 * (-1 / 5040 + y2 * (1 / 362880 + y2 * (
-        -1 / 39916800 + y2 * (1 / 6227020800 + y2 * (-1 / 1307674368000))))))))
-    cos_y = 1.0 + y2 * (-1 / 2 + y2 * (1 / 24 + y2 * (-1 / 720 + y2 * (1 / 40320 + y2 * (
-        -1 / 3628800 + y2 * (1 / 479001600 + y2 * (-1 / 87178291200 + y2 * (1 / 20922789888000))))))))
-    quadrant = k - 4.0 * jnp.floor(k * 0.25)  # k mod 4, exactly, in floating point
-    swap = (quadrant == 1.0) | (quadrant == 3.0)
-    sin_w = jnp.where(swap, cos_y, sin_y)
-    cos_w = jnp.where(swap, sin_y, cos_y)
-    sin_w = jnp.where(quadrant >= 2.0, -sin_w, sin_w)
-    cos_w = jnp.where((quadrant == 1.0) | (quadrant == 2.0), -cos_w, cos_w)
-    return sin_w, cos_w
 
 
 def layer_functions(x, r2):
@@ -125,7 +95,7 @@ def layer_functions(x, r2):
     e_h = jnp.exp(-h)
     decay = e_h * e_h
     # Evanescent: cosh(w) e^{-w} = (1 + e^{-2w})/2, sinh(w) e^{-w} = (1 - e^{-2w})/2.
-    sin_w, cos_w = _sincos(w)
+    cos_w, sin_w = cos_sin(w)  # vectorised; XLA:CPU's sin/cos are scalar calls
     ch_far = jnp.where(grow, 0.5 * (1.0 + decay), cos_w)
     sh_far = jnp.where(grow, 0.5 * (1.0 - decay), sin_w) / w
     scale = jnp.where(grow | small, e_h, 1.0)

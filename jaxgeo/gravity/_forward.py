@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..parallel import split_batch
 from .._validation import as_host_array, check_choice, check_finite, is_traced
 from ._kernels import FIELDS, GRAVITATIONAL_CONST, Field
 from ._mesh import PrismMesh, _point_blocks, mesh_forward, mesh_jacobian
@@ -207,6 +208,7 @@ def prism_gravity(
     point_block: int = DEFAULT_POINT_BLOCK,
     prism_block: int = DEFAULT_PRISM_BLOCK,
     cell_block: tuple[int, int, int] = DEFAULT_CELL_BLOCK,
+    devices: int | None = None,
     validate: bool = True,
 ):
     r"""Gravitational field of right-rectangular prisms, as harmonica's ``prism_gravity``.
@@ -229,6 +231,11 @@ def prism_gravity(
         never O(n_points × n_prisms). Defaults 16 and 512.
     cell_block : (int, int, int)
         Cells per box along each mesh axis for the mesh path (default (8, 8, 8)).
+    devices : int or None
+        Devices the points are spread over (:func:`jaxgeo.parallel.split_batch`): None
+        (default) uses every local device of the default backend, an int k the first
+        k. A CPU shows one device unless :func:`jaxgeo.parallel.use_cpu_cores` ran
+        before JAX started. Values equal the one-device values to rounding.
     validate : bool
         Check inputs before computing (skipped automatically under ``jit``/``vmap``).
 
@@ -251,11 +258,20 @@ def prism_gravity(
     if validate and not is_traced(coordinates, prisms, density):
         validate_inputs(coordinates, prisms, density, field)
     check_choice(field, "field", FIELD_NAMES)
-    return _prism_gravity(tuple(coordinates[:3]), prisms, density, field, point_block, prism_block, tuple(cell_block))
+    devices = _check_devices(devices)
+    return _prism_gravity(
+        tuple(coordinates[:3]), prisms, density, field, point_block, prism_block, tuple(cell_block), devices
+    )
 
 
-@partial(jax.jit, static_argnums=(3, 4, 5, 6))
-def _prism_gravity(coordinates, prisms, density, field, point_block, prism_block, cell_block):
+def _check_devices(devices):
+    if devices is not None and (isinstance(devices, bool) or not isinstance(devices, (int, np.integer)) or devices < 1):
+        raise ValueError(f"argument 'devices' must be None or an integer >= 1, got {devices!r}")
+    return None if devices is None else int(devices)
+
+
+@partial(jax.jit, static_argnums=(3, 4, 5, 6, 7))
+def _prism_gravity(coordinates, prisms, density, field, point_block, prism_block, cell_block, devices):
     # Jitted once per (shapes, dtypes, field, blocks): eager calls don't retrace the
     # block loops, and calls from inside a user's jit simply inline it.
     f = FIELDS[field]
@@ -263,10 +279,11 @@ def _prism_gravity(coordinates, prisms, density, field, point_block, prism_block
     dtype = points.dtype
     if isinstance(prisms, PrismMesh):
         dens = jnp.asarray(density, dtype).reshape(prisms.shape)
-        out = mesh_forward(f, accuracy, points, prisms, dens, point_block, cell_block)
+        per_points = lambda pts: mesh_forward(f, accuracy, pts, prisms, dens, point_block, cell_block)  # noqa: E731
     else:
         dens = jnp.asarray(density, dtype).reshape(-1)
-        out = generic_forward(f, accuracy, points, prisms, dens, point_block, prism_block)
+        per_points = lambda pts: generic_forward(f, accuracy, pts, prisms, dens, point_block, prism_block)  # noqa: E731
+    out = split_batch(per_points, devices)(points)
     return (out * _scale(f)).reshape(shape)
 
 
@@ -278,6 +295,7 @@ def prism_gravity_jacobian(
     point_block: int = DEFAULT_POINT_BLOCK,
     prism_block: int = DEFAULT_PRISM_BLOCK,
     cell_block: tuple[int, int, int] = DEFAULT_CELL_BLOCK,
+    devices: int | None = None,
     validate: bool = True,
 ):
     """Sensitivity matrix of a field to the density of each prism.
@@ -296,15 +314,18 @@ def prism_gravity_jacobian(
     if validate and not is_traced(coordinates, prisms):
         validate_inputs(coordinates, prisms, None, field)
     check_choice(field, "field", FIELD_NAMES)
-    return _prism_gravity_jacobian(tuple(coordinates[:3]), prisms, field, point_block, prism_block, tuple(cell_block))
+    devices = _check_devices(devices)
+    return _prism_gravity_jacobian(
+        tuple(coordinates[:3]), prisms, field, point_block, prism_block, tuple(cell_block), devices
+    )
 
 
-@partial(jax.jit, static_argnums=(2, 3, 4, 5))
-def _prism_gravity_jacobian(coordinates, prisms, field, point_block, prism_block, cell_block):
+@partial(jax.jit, static_argnums=(2, 3, 4, 5, 6))
+def _prism_gravity_jacobian(coordinates, prisms, field, point_block, prism_block, cell_block, devices):
     f = FIELDS[field]
     accuracy, points, _, prisms = _prepare(coordinates, prisms)
     if isinstance(prisms, PrismMesh):
-        out = mesh_jacobian(f, accuracy, points, prisms, point_block, cell_block)
+        rows = lambda pts: mesh_jacobian(f, accuracy, pts, prisms, point_block, cell_block)  # noqa: E731
     else:
-        out = generic_jacobian(f, accuracy, points, prisms, point_block, prism_block)
-    return out * _scale(f)
+        rows = lambda pts: generic_jacobian(f, accuracy, pts, prisms, point_block, prism_block)  # noqa: E731
+    return split_batch(rows, devices)(points) * _scale(f)

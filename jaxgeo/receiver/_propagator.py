@@ -29,6 +29,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from .._math import complex_exp
+
 __all__ = ["vertical_slowness", "eigenvectors", "free_surface_response", "transfer_function"]
 
 
@@ -206,7 +208,7 @@ def free_surface_response(omega, thickness, vp, vs, rho, slowness, *, renormalis
 
     eta = jnp.stack([eta_p, eta_s], axis=-1)[:-1]  # (n_layers - 1, 2), half-space excluded
     # Phase of one crossing of each layer: |exp(-i ω η h)| ≤ 1 for Im ω ≤ 0, Im η ≤ 0.
-    phase = jnp.exp(-1j * omega[None, :, None] * (eta * thickness[:-1, None])[:, None, :])
+    phase = complex_exp(-1j * omega[None, :, None] * (eta * thickness[:-1, None])[:, None, :])
     p_phase, s_phase = phase[..., 0], phase[..., 1]
     # the reflection matrix takes the phase on both sides: products formed outside the scan
     phases = (p_phase, s_phase, p_phase * p_phase, p_phase * s_phase, s_phase * s_phase)

@@ -67,6 +67,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .._math import complex_exp, cos_sin
 from .._validation import (
     as_host_array,
     check_choice,
@@ -337,11 +338,12 @@ def _synthesise(times, thickness, vp, vs, rho, slowness, gauss, *, n_freq, norma
     real_omega = step * jnp.arange(n_freq, dtype=dtype)
     omega = real_omega - 1j * damping
     ratio = transfer_function(omega, thickness, vp, vs, rho, slowness)
-    spectrum = ratio * jnp.exp(-(omega**2) / (4.0 * gauss**2))
+    spectrum = ratio * complex_exp(-(omega**2) / (4.0 * gauss**2))
     # Trapezoid on the Hermitian spectrum: weight 1/2 at ω = 0; the band edge is ~1e-8.
     weights = jnp.ones(n_freq, dtype=dtype).at[0].set(0.5)
     angle = _accurate_angle(times[:, None], real_omega[None, :])
-    summed = jnp.cos(angle) @ (weights * spectrum.real) - jnp.sin(angle) @ (weights * spectrum.imag)
+    cos_angle, sin_angle = cos_sin(angle)  # vectorised (XLA:CPU's sin/cos are scalar calls)
+    summed = cos_angle @ (weights * spectrum.real) - sin_angle @ (weights * spectrum.imag)
     rf = jnp.exp(damping * times) * summed * (step / jnp.pi)
     if normalize == "peak":
         rf = rf * (jnp.sqrt(jnp.pi) / gauss)
