@@ -147,6 +147,32 @@ def profile_model(depth, vs, vp_vs, sediment_thickness, crust_thickness):
     return thickness, vp, vs_all, rho
 
 
+def _padded_model(model, n_nodes: int):
+    """``model`` with zero-thickness copies of its last mantle layer up to a fixed layer count.
+
+    :func:`profile_model` gives ``n_nodes + 1`` to ``n_nodes + 3`` layers above the
+    reference earth (the sediment base and the Moho may add a boundary); a fixed count
+    lets every station reuse one compiled forward model. Zero-thickness layers change
+    neither the dispersion nor the receiver function.
+    """
+    thickness, vp, vs, rho = model
+    n_upper = len(thickness) - 4  # above the 3 reference layers and the half-space
+    pad = n_nodes + 3 - n_upper
+    if pad <= 0:
+        return model
+    at = n_upper - 1
+    return tuple(
+        np.concatenate([a[: at + 1], np.full(pad, 0.0 if i == 0 else a[at]), a[at + 1:]])
+        for i, a in enumerate((thickness, vp, vs, rho))
+    )
+
+
+def _padded_periods(periods):
+    """Periods padded (repeating the last) to a power of two ≥ 16: one compilation per size class."""
+    n = max(16, 1 << (int(periods.size) - 1).bit_length())
+    return np.concatenate([periods, np.repeat(periods[-1:], n - periods.size)])
+
+
 def predicted_data(prediction: dict, index: int, observations) -> dict:
     """Forward-modelled data of station ``index``'s predicted model at its observation points."""
     from ..dispersion import phase_and_group_velocity
@@ -156,11 +182,13 @@ def predicted_data(prediction: dict, index: int, observations) -> dict:
         prediction["depth"], prediction["vs"][index], prediction["crust_vp_vs"][index],
         prediction["sediment_thickness"][index], prediction["crust_thickness"][index],
     )
+    model = _padded_model(model, len(prediction["depth"]))
     out = {}
     periods = np.concatenate([observations.phase_periods, observations.group_periods])
     if periods.size:
-        c, u = phase_and_group_velocity(jnp.asarray(periods), *map(jnp.asarray, model), spherical=True)
-        c, u = np.asarray(c), np.asarray(u)
+        c, u = phase_and_group_velocity(jnp.asarray(_padded_periods(periods)), *map(jnp.asarray, model),
+                                        spherical=True)
+        c, u = np.asarray(c)[: periods.size], np.asarray(u)[: periods.size]
         if observations.n_phase:
             out["phase"] = c[: observations.n_phase]
         if observations.n_group:

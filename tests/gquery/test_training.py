@@ -181,7 +181,7 @@ def toy_workdir(tmp_path_factory):
 
 def test_predict_end_to_end(toy_workdir, tmp_path, capsys):
     cfg = toy_config()
-    sample = toy_samples(jax.random.key(11), 2, cfg.train.simulator)
+    sample = jax.jit(toy_samples, static_argnums=(1, 2))(jax.random.key(11), 2, cfg.train.simulator)
     paths = []
     for i, kinds in enumerate([("phase", "group", "rf"), ("phase",)]):
         obs = earth.observations_from_simulation(sample, i).subset(kinds)

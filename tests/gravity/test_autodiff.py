@@ -22,7 +22,14 @@ def _central_difference(fun, x, step):
     return grad
 
 
-@pytest.mark.parametrize("field", ["potential", "g_z", "g_e", "g_zz", "g_en", "g_nz"])
+# The default run covers each kind of vertex kernel (logs and arctans: potential, g_z;
+# logs only: g_en); the other fields (~12 s of compilation each) run with -m slow.
+_SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize(
+    "field", ["potential", "g_z", "g_en", *(pytest.param(f, marks=_SLOW) for f in ("g_e", "g_zz", "g_nz"))]
+)
 def test_gradients_match_finite_differences(field):
     weights = np.array([1.0, -0.5, 0.25, 2.0])
 
@@ -38,7 +45,10 @@ def test_gradients_match_finite_differences(field):
         np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7 * np.abs(want).max())
 
 
-@pytest.mark.parametrize("field", FIELD_NAMES)
+@pytest.mark.parametrize(
+    "field",
+    [f if f in ("potential", "g_z", "g_ee", "g_en") else pytest.param(f, marks=_SLOW) for f in FIELD_NAMES],
+)
 def test_gradients_finite_on_faces_and_planes(field):
     """Points on faces and on the planes of faces: values and gradients finite."""
     p = PRISMS[0]
