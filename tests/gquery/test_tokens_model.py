@@ -139,3 +139,31 @@ def test_masked_data_tokens_do_not_change_predictions(toy):
     np.testing.assert_allclose(np.asarray(m2[0]), np.asarray(m1[0]), rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(np.asarray(s2[0]), np.asarray(s1[0]), rtol=1e-5, atol=1e-6)
     assert np.all(np.asarray(s1) > 0)
+
+
+def test_predicted_models_and_periods_are_padded_to_fixed_sizes():
+    """One compiled forward model serves every station: the predicted layered model is
+    padded with zero-thickness layers (above the reference earth) to 161 + 3 upper layers
+    whatever ST and the Moho are, and periods to a power of two >= 16."""
+    from jaxgeo.gquery._predict import _padded_model, _padded_periods, profile_model
+
+    depth = np.asarray(earth.target_depths(jnp.float64))
+    vs = np.linspace(1.0, 4.6, depth.size)
+    edges = 0.5 * (depth[1:] + depth[:-1])
+    sizes, raw = set(), set()
+    # no sediment; both interfaces new; both on existing layer edges (166-168 layers raw)
+    for st, ct in ((0.0, 35.0), (2.3, 31.1), (float(edges[4]), float(edges[59] - edges[4]))):
+        model = profile_model(depth, vs, 1.75, st, ct)
+        padded = _padded_model(model, depth.size)
+        raw.add(len(model[0]))
+        sizes.add(len(padded[0]))
+        assert np.sum(padded[0]) == pytest.approx(np.sum(model[0]))  # same layers, zero thickness added
+        kept = padded[0] > 0
+        for a, b in zip(model, padded):
+            np.testing.assert_array_equal(b[kept], a[model[0] > 0])
+            np.testing.assert_array_equal(b[-4:], a[-4:])  # reference earth and half-space untouched
+    assert len(raw) == 3 and sizes == {depth.size + 3 + 4}
+    periods = np.array([3.0, 40.0, 7.0])
+    padded = _padded_periods(periods)
+    assert padded.shape == (16,) and np.all(padded[:3] == periods) and np.all(padded[3:] == 7.0)
+    assert _padded_periods(np.ones(17)).shape == (32,)
