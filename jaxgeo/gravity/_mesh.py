@@ -161,9 +161,9 @@ def mesh_forward(field: Field, accuracy: Accuracy, points, mesh: PrismMesh, dens
 
     The mesh is cut into boxes of ``cell_block`` = (b_e, b_n, b_u) cells. For a block
     of points and a box, the vertex kernel is evaluated once on the box's
-    (b_e+1)(b_n+1)(b_u+1) shared vertices (instead of 8 times per cell). Where the whole
-    box is near every point of the block (``accuracy.mesh_near_ratio``) and no point
-    touches it, the box's field is the dot product of those kernels with vertex
+    (b_e+1)(b_n+1)(b_u+1) shared vertices (instead of 8 times per cell). Where every
+    cell of the box lies within ``near_ratio`` half-diagonals of every point of the
+    block (below) and no point touches the box, the box's field is the dot product of those kernels with vertex
     weights computed once from the densities. Otherwise the kernels are differenced to
     cell values and far cells use the same Gauss–Legendre quadrature as the generic
     path; both paths agree to rounding (measured 9e-13 relative, see ``ACCURACY``).

@@ -39,16 +39,12 @@ class Accuracy:
     mesh_near_ratio : the mesh path sums a whole box of cells by its shared vertices
         when every cell of the box lies within ``far_ratio·(n_v/8)^(1/6)``
         half-diagonals of every point of a block (n_v the box's vertex count), at most
-        this many (default: far_ratio).
+        this many.
     """
 
     far_ratio: float
     tiers: tuple[tuple[float, int], ...]
-    mesh_near_ratio: float | None = None
-
-    def __post_init__(self):
-        if self.mesh_near_ratio is None:
-            object.__setattr__(self, "mesh_near_ratio", self.far_ratio)
+    mesh_near_ratio: float
 
 
 # Chosen from measurements against 50-digit arithmetic (tests/gravity/test_accuracy.py):
@@ -65,7 +61,7 @@ class Accuracy:
 # no such margin.
 ACCURACY = {
     np.dtype("float64"): Accuracy(far_ratio=40.0, tiers=((40.0, 3), (400.0, 2)), mesh_near_ratio=80.0),
-    np.dtype("float32"): Accuracy(far_ratio=2.5, tiers=((2.5, 5), (4.0, 4), (8.0, 3), (20.0, 2))),
+    np.dtype("float32"): Accuracy(far_ratio=2.5, tiers=((2.5, 5), (4.0, 4), (8.0, 3), (20.0, 2)), mesh_near_ratio=2.5),
 }
 
 
