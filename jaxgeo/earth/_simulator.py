@@ -212,10 +212,9 @@ def worst_case_frequency_count(
     """
     st_max = float(P.UPPER[0])
     ct_max = float(P.UPPER[P.CRUST_THICKNESS])
-    moho_max = st_max + ct_max
-    fraction = float(layering.mantle_fractions()[layering.n_receiver_mantle])
-    mantle = (410.0 - moho_max) * fraction if fraction > 0 else 0.0
-    mantle = max(mantle, (410.0 - float(P.LOWER[P.CRUST_THICKNESS])) * fraction)
+    # receiver_model's mantle reaches from the Moho to receiver_depth: thickest under
+    # the shallowest Moho (no sediment, the thinnest crust)
+    mantle = layering.receiver_depth - float(P.LOWER[0] + P.LOWER[P.CRUST_THICKNESS])
     vs_sed = float(P.LOWER[1])
     vs_crust = float(P.LOWER[P.CRUST_VS][0])
     vs_mantle = float(P.LOWER[P.MANTLE_VS][0])

@@ -7,6 +7,7 @@ import pytest
 
 from jaxgeo.earth import (
     DEFAULT_LAYERING,
+    Layering,
     LOWER,
     N_PARAMS,
     PARAM_NAMES,
@@ -146,15 +147,37 @@ def test_density_relation_values():
     assert abs(float(nafe_drake_density(6.0)) - 2.73) < 0.02
 
 
-def test_receiver_model_is_truncated_prefix():
+def test_receiver_model_shares_the_upper_layers_and_ends_at_receiver_depth():
     params = sample_prior(jax.random.key(6), 32, jnp.float64)
     full = [np.asarray(a) for a in layered_model(params, RECEIVER_LAYERING)]
     cut = [np.asarray(a) for a in receiver_model(params)]
     n = RECEIVER_LAYERING.n_receiver_layers
+    upper = RECEIVER_LAYERING.n_sediment + RECEIVER_LAYERING.n_crust
     assert cut[0].shape == (32, n)
-    np.testing.assert_array_equal(cut[2], full[2][:, :n])
+    for a, b in zip(cut, full):  # sediment and crust as in layered_model
+        np.testing.assert_array_equal(a[:, :upper], b[:, :upper])
     assert np.all(cut[0][:, -1] == 0.0)
-    assert np.all(np.sum(cut[0], axis=1) >= RECEIVER_LAYERING.receiver_depth)
+    np.testing.assert_allclose(np.sum(cut[0], axis=1), RECEIVER_LAYERING.receiver_depth, rtol=1e-13)
+    # mantle layers thicken downwards; each has the continuous Vs at its mid-depth, the
+    # half-space the continuous Vs at receiver_depth
+    mantle = cut[0][:, upper:-1]
+    assert np.all(np.diff(mantle, axis=1) > 0)
+    top = np.cumsum(cut[0], axis=1) - cut[0]
+    mid = top[:, upper:-1] + 0.5 * mantle
+    expected = np.stack([np.asarray(vs_profile(params[i], mid[i])) for i in range(32)])
+    np.testing.assert_allclose(cut[2][:, upper:-1], expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        cut[2][:, -1], np.asarray(vs_profile(params, jnp.array([140.0])))[:, 0], rtol=1e-12
+    )
+
+
+def test_layering_rejects_bad_values():
+    with pytest.raises(ValueError, match="n_crust"):
+        Layering(n_crust=0)
+    with pytest.raises(ValueError, match="mantle_grading"):
+        Layering(mantle_grading=0.5)
+    with pytest.raises(ValueError, match="receiver_depth"):
+        Layering(receiver_depth=60.0)
 
 
 def test_targets():
