@@ -34,10 +34,12 @@ velocity 8.8e-4 in 95 of the 96 draws (median 3e-4) and 3.3e-3 in one (ST 3.3 km
 Vs 0.57 → 2.25 km/s, at 4.3 s, next to a group-velocity minimum; 48 sediment sublayers
 bring it to 1.4e-3). Receiver functions (a = 3 1/s, slowness 0.04 and 0.08 s/km): at
 most 0.35 % NRMS (median 0.06 %). The layer counts were chosen as the fewest that meet
-these figures: each part's change falls as the square of its layer thickness or faster.
+these figures among those tried: each part's change falls as the square of its layer
+thickness or faster.
 The previous layerings (42 and 35 layers) changed by up to 2e-2 (group) and 13 % (RF);
-the finer ones cost 2.2× the simulator time per sample (the dispersion search is linear
-in the layer count, the RF synthesis much cheaper per layer).
+the finer ones cost 2.5× the simulator's CPU time per sample (the dispersion search is
+linear in the layer count, the RF synthesis much cheaper per layer), 1.3× its wall time
+at batch 1,024 on two devices (``benchmarks/README.md``).
 
 All functions take a parameter array of shape (..., 23) and map over leading axes.
 """
