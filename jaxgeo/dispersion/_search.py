@@ -18,9 +18,9 @@ is faster than the half-space shear velocity ``c_hi``.
    the prediction, from about twice the last prediction error (at most 1e-3 of the
    velocity) up to the full range. The root carried to the next prediction is refined
    by two steps inside the scan. The focused grid is merged with a global grid at every
-   period: about ``n_grid // 5`` points for the fundamental mode (rounded so that each
-   period evaluates a multiple of 8 points, which XLA's CPU loops vectorise fully), all
-   ``n_grid`` for higher modes. The global points keep the sign-change count right
+   period: about ``n_grid // 5`` points uniform in ``log c`` for the fundamental mode
+   (rounded so that each period evaluates a multiple of 8 points, which XLA's CPU loops
+   vectorise fully), all ``n_grid`` of :func:`velocity_grid` for higher modes. The global points keep the sign-change count right
    where the prediction fails (sharp bends of the dispersion curve in models with slow
    sediments, where the fundamental drops from basement to sediment velocities within
    a few periods, and many overtones lie between); the focused points resolve roots near the
@@ -304,7 +304,17 @@ def continuation_search(
         # Higher modes keep exactly n_grid points: mode 2 of the low-velocity-zone test
         # model was mislabelled with 99 (an aligned 112 in all) instead of 96.
         n_tracking = _aligned(n_focused + n_tracking) - n_focused
-    tracking = velocity_grid(c_lo, c_hi, n_tracking, dtype)
+    if mode == 0:
+        # Uniform in log c: every cell of the merged grid is then at most a fixed fraction
+        # of c wide (15% with 19 points from 0.86 × 0.5 to 6 km/s), wherever the focused
+        # cells have grown wide. A grid crowded at c_lo (half of velocity_grid's points)
+        # left cells of 50% near 1 km/s: where the fundamental drops steeply into a slow
+        # sediment, a prediction 8% off put it in one cell with the first overtone.
+        tracking = c_lo * jnp.exp(
+            jnp.log(c_hi / c_lo) * jnp.linspace(0.0, 1.0, n_tracking, dtype=dtype)
+        )
+    else:
+        tracking = velocity_grid(c_lo, c_hi, n_tracking, dtype)
 
     first = omega_sorted[0]
     values = secular_function(grid, first, thickness, vp, vs, rho, wave=wave)

@@ -19,8 +19,8 @@ mid-depth; 410–660 km into equal layers; then the half-space. Every interface 
 continuous model (sediment base, Moho, 410) is a layer boundary.
 
 Two layerings are used, because the two data need different things:
-``DEFAULT_LAYERING`` (101 layers: 32 sediment sublayers, 32 crustal layers graded with
-γ = 2.5, 30 mantle layers, 6 below 410 km) for surface waves, whose short periods need
+``DEFAULT_LAYERING`` (100 layers: 32 sediment sublayers, 32 crustal layers graded with
+γ = 2.5, 30 mantle layers, 5 below 410 km; CPS surf96 takes at most 100) for surface waves, whose short periods need
 thin layers near the surface, and ``RECEIVER_LAYERING`` (145 layers: 32 sediment
 sublayers, 64 equal crustal layers, 48 mantle layers from the Moho to a half-space at
 140 km) for receiver functions, which see every step of a staircase as a converted
@@ -116,7 +116,7 @@ class Layering:
     crust_grading: float = 2.5
     n_mantle: int = 30
     mantle_grading: float = 1.5
-    n_reference: int = 6
+    n_reference: int = 5
     receiver_depth: float = 140.0
     n_receiver_mantle: int = 32
 
@@ -170,7 +170,7 @@ class Layering:
         )
 
 
-#: Layering of the dispersion model (101 layers): sediment and graded crust fine enough
+#: Layering of the dispersion model (100 layers, the most CPS surf96 accepts): sediment and graded crust fine enough
 #: for 2-s surface waves in slow sediments (see the module docstring for its convergence).
 DEFAULT_LAYERING = Layering()
 #: Layering of the receiver-function model (145 layers, half-space at 140 km): equal
@@ -282,7 +282,7 @@ def layered_model(params, layering: Layering = DEFAULT_LAYERING):
     params : array (..., 23)
         Parameters (order of ``PARAM_NAMES``).
     layering : Layering (static)
-        The discretisation; ``layering.n_layers`` layers (default 101).
+        The discretisation; ``layering.n_layers`` layers (default 100).
 
     Returns
     -------

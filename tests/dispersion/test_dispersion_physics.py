@@ -242,3 +242,30 @@ def test_float32_returns_nan_not_a_wrong_root_below_its_precision_floor():
     assert np.all(c64[~finite] < 1.2 * floor[~finite])
     assert finite[vs[:, 0] >= 0.3].all()
     assert (~finite).sum() > 0  # the case is exercised
+
+
+@pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
+def test_fundamental_is_kept_where_it_drops_steeply_into_a_slow_sediment(dtype):
+    """A prior draw (1.3 km of sediment, Vs 0.51 km/s at the surface) whose fundamental falls
+    from 2.1 to 1.03 km/s between 3.4 and 2 s. The linear prediction at 2 s is 8% low; with
+    tracking points crowded at c_lo (half of them uniform in q) the cell holding the
+    fundamental also held the first overtone (1.48 km/s) and the search returned mode 2
+    (3.15 km/s). Reference: disba (Dunkin, float64)."""
+    disba = pytest.importorskip("disba")
+    from jaxgeo.earth import layered_model
+
+    params = jnp.asarray(
+        [1.322, 0.5116, 1.4625, 35.426, 3.7207, 4.0772, 3.2084, 2.9223, 3.4293, 1.8937, 4.3103,
+         4.8054, 4.3097, 4.6632, 4.3491, 3.9464, 4.9847, 4.6204, 3.9838, 4.6549, 4.3016, 4.079,
+         4.3482],
+        dtype=jnp.float64,
+    )
+    model = [np.asarray(a) for a in layered_model(params)]
+    periods = np.logspace(np.log10(2.0), np.log10(160.0), 60)
+    reference = disba.PhaseDispersion(*model)(periods, mode=0, wave="rayleigh").velocity
+    assert reference.size == periods.size and abs(reference[0] - 1.0255) < 1e-3
+    c = np.asarray(
+        phase_velocity(jnp.asarray(periods, dtype), *(jnp.asarray(a, dtype) for a in model))
+    )
+    tolerance = 1e-6 if dtype == jnp.float64 else 1e-3
+    np.testing.assert_allclose(c, reference, rtol=tolerance)

@@ -92,9 +92,9 @@ def _dispersion_changes():
 
 
 def test_layer_counts():
-    assert DEFAULT_LAYERING.n_layers == 101
+    assert DEFAULT_LAYERING.n_layers == 100
     assert RECEIVER_LAYERING.n_receiver_layers == 145
-    assert DEFAULT_LAYERING.doubled().n_layers == 2 * 101 - 1
+    assert DEFAULT_LAYERING.doubled().n_layers == 2 * 100 - 1
 
 
 def test_doubling_the_layers_changes_dispersion_by_less_than_1e_3():

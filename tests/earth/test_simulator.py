@@ -15,20 +15,24 @@ from jaxgeo.earth import SimulatorConfig, layered_model, simulate
 N = 100
 CONFIG = SimulatorConfig()
 # float32 against disba (float64). The dispersion operator's stated float32 envelope is 1e-4
-# (tests/dispersion, 5-layer models); on these prior models with slow sediments (42-layer when measured; passes on the 101-layer default) the
-# float32 phase velocity is off by up to 2.2e-3 at 2-10 s (float64: < 1e-6 on the same draws),
-# so the tolerance here is the measured float32 envelope, not 1e-4. Group: disba differentiates
-# in period with a relative step of 1e-3, itself good to ~1e-3; float32 group velocities of slow
-# sediment models are off by up to 6.6e-3. One draw (of 95) differs by 25 % at T = 2.01 s with
-# the phase velocity matching to 2e-5 (a near-osculation, where disba's finite difference and
-# the implicit derivative disagree; not resolved): at most MAX_GROUP_OUTLIERS such draws.
-PHASE_TOL, GROUP_TOL = 3e-3, 1e-2
+# (tests/dispersion, 5-layer models). On these prior models with slow sediments it is larger,
+# and it grows with the number of sediment sublayers (each layer adds its own rounding to the
+# compound-matrix recursion, however thin): measured with the 100-layer default, float32 phase
+# velocities are off by up to 4.1e-3 (one draw of 98, Vs 0.53 km/s at the surface, at 4.5 s;
+# 2.2e-3 with the earlier 6 sublayers; float64: < 1e-6 on the same draws), so the tolerance
+# here is the measured float32 envelope, not 1e-4. Group: disba differentiates in period with
+# a relative step of 1e-3, itself good to ~1e-3; float32 group velocities of slow sediment
+# models are off by up to 1.5e-2 (6.6e-3 with 6 sublayers). The finer layering is still the
+# more accurate data: the 42-layer staircase itself was off the converged model by up to
+# 2e-2 (phase) and 5e-2 (group). One draw (of 95) differed by 25 % at T = 2.01 s with the
+# phase velocity matching to 2e-5 (a near-osculation, where disba's finite difference and the
+# implicit derivative disagree; not resolved): at most MAX_GROUP_OUTLIERS such draws.
+PHASE_TOL, GROUP_TOL = 5e-3, 2e-2
 MAX_GROUP_OUTLIERS = 1
-# Known limitation of the dispersion operator's fixed-grid root search (n_grid = 96): where the
-# fundamental and an overtone are closer than a grid cell at short periods (prior draws with a
-# crustal low-velocity zone) both roots cancel and a higher mode is returned. Measured on 100
-# prior draws: 3 draws (10 of 6,000 phase values); see jaxgeo.earth._simulator.
-MAX_MISLABELLED_DRAWS = 4
+# The fundamental-mode search used to return a higher mode on 3 of 100 of these draws (the
+# fundamental and an overtone in one grid cell at short periods); with its tracking points
+# uniform in log c (2026-12-02) it returned none on these 98 or on 616 other prior draws.
+MAX_MISLABELLED_DRAWS = 1
 MODE_JUMP = 1e-2  # relative difference beyond any rounding: another mode
 
 
