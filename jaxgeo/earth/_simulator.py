@@ -138,7 +138,8 @@ class SimulatorConfig:
         Devices the batch is split over (:func:`jaxgeo.parallel.split_batch`): None
         (default) uses every local device of the default backend, an int k the first k.
         On a CPU JAX shows one device unless :func:`jaxgeo.parallel.use_cpu_cores` ran
-        first (the ``jaxgeo`` command-line tool does); one device per core measured
+        first (the benchmark scripts call it; the ``jaxgeo`` command-line tool does
+        not); one device per core measured
         1.5× faster on 2 cores (benchmarks/README.md). The draws do not depend on the
         split; float32 velocities agree to the dispersion operator's tolerances (1e-4
         phase, 1e-3 group; XLA vectorises a smaller shard differently, so not bitwise).
