@@ -11,8 +11,10 @@ is faster than the half-space shear velocity ``c_hi``.
 2. **Continuation in period** (``lax.scan`` over the remaining periods). Each root
    ``c_m(ω)`` is a continuous function of ``ω`` and the modes keep their order (a mode
    appears, as ``ω`` grows, only at ``c_hi``, its cut-off), so the root at the previous
-   periods predicts the next one: linear extrapolation in ``ω`` from the last two roots
-   (``c_hi`` while the mode does not exist yet). The next period is scanned on a
+   periods predicts the next one: linear extrapolation in ``ω`` from the last root and
+   the one before it, or the one before that where the last two periods are closer than
+   half the coming gap (two close periods would turn the carried roots' small errors into
+   a large slope error; ``c_hi`` while the mode does not exist yet). The next period is scanned on a
    *focused* grid (:func:`focused_grid`) that still spans the whole ``[c_lo, c_hi]``, so
    the sign-change count stays global, but whose cells grow geometrically away from
    the prediction, from about twice the last prediction error (at most 1e-3 of the
@@ -325,7 +327,14 @@ def continuation_search(
     c_first = jnp.where(found, c_first, jnp.nan)
 
     def step(carry, omega_i):
-        c_1, c_2, omega_1, omega_2, error_1, lost = carry
+        c_1, c_2, c_3, omega_1, omega_2, omega_3, error_1, lost = carry
+        # The slope comes from the last root and an earlier one at least half the coming
+        # gap away: two close periods turn the carried roots' errors (~1e-3 after the
+        # in-scan steps) into a slope error that the next, wider gap multiplies.
+        close = (omega_1 - omega_2) < 0.5 * (omega_i - omega_1)
+        older = close & jnp.isfinite(c_3)
+        c_2 = jnp.where(older, c_3, c_2)
+        omega_2 = jnp.where(older, omega_3, omega_2)
         known_1, known_2 = jnp.isfinite(c_1), jnp.isfinite(c_2)
         d_omega = omega_1 - omega_2
         extrapolate = known_1 & known_2 & (d_omega != 0)
@@ -357,10 +366,10 @@ def continuation_search(
         state = _refine_steps(_initial_state(lo, hi, f_lo, f_hi), omega_i, thickness, vp, vs, rho, wave, n_carry)
         estimate = jnp.where(found, _estimate(state), jnp.nan)
         error = jnp.where(found & known_1, jnp.abs(estimate - prediction), 0.01 * span)
-        return (estimate, c_1, omega_i, omega_1, error, lost), (state, found)
+        return (estimate, c_1, c_2, omega_i, omega_1, omega_2, error, lost), (state, found)
 
     nan = jnp.full_like(c_first, jnp.nan)
-    init = (c_first, nan, first, first, 0.01 * span + jnp.zeros_like(c_first), lost_first)
+    init = (c_first, nan, nan, first, first, first, 0.01 * span + jnp.zeros_like(c_first), lost_first)
     _, (state, found) = jax.lax.scan(step, init, omega_sorted[1:])
     omega_rest = omega_sorted[1:]
     n_rest = omega_rest.shape[0]

@@ -287,3 +287,31 @@ def test_float32_earth_flattening_keeps_thin_layers():
     single = earth_flattening(*(jnp.asarray(a, jnp.float32) for a in (thickness, vp, vs, rho)))
     for a, b in zip(single, exact):
         np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b), rtol=2e-6)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
+def test_two_close_periods_do_not_throw_the_prediction_off(dtype):
+    """A prior draw (0.14 km of sediment over a 57-km crust) at the simulator's periods, two
+    of them 0.01 s apart (2.2034, 2.2132 s). A slope taken between those two carried roots
+    (each ~1e-3 off) put the prediction at 2.01 s 0.75 % low, and the fundamental (2.872
+    km/s) and the first overtone (2.958) fell in one focused cell: mode 2 (3.266) was
+    returned. Reference: disba on the flattened model."""
+    disba = pytest.importorskip("disba")
+    from jaxgeo.dispersion import earth_flattening
+    from jaxgeo.earth import layered_model
+
+    params = jnp.asarray(
+        [0.144, 0.7145, 2.8873, 56.9523, 3.1442, 4.0618, 2.9838, 2.6442, 3.3424, 1.8211, 4.1222,
+         3.9803, 4.598, 4.5482, 4.0948, 3.9394, 4.6761, 4.8787, 4.6259, 4.4887, 4.2165, 4.5613,
+         4.8447],
+        dtype=jnp.float64,
+    )
+    periods = np.array([2.0139, 2.0863, 2.2034, 2.2132, 2.6763, 2.9633, 3.2855, 3.8048])
+    model = layered_model(params)
+    flat = [np.asarray(a) for a in earth_flattening(*model)]
+    reference = disba.PhaseDispersion(*flat)(periods, mode=0, wave="rayleigh").velocity
+    assert reference.size == periods.size
+    c = np.asarray(
+        phase_velocity(jnp.asarray(periods, dtype), *(a.astype(dtype) for a in model), spherical=True)
+    )
+    np.testing.assert_allclose(c, reference, rtol=5e-6 if dtype == jnp.float64 else 1e-4)

@@ -26,9 +26,10 @@ CONFIG = SimulatorConfig()
 PHASE_TOL, GROUP_TOL = 1e-4, 2e-3
 MAX_GROUP_OUTLIERS = 1
 # The fundamental-mode search returned a higher mode on 3 of 100 of these draws before its
-# tracking points were made uniform in log c (2026-12-02), and on 1 of 98 since (a 0.14-km
-# sediment at 2.01 s: the prediction from two close periods was 0.75 % off and the fundamental
-# and the first overtone, 3 % apart, fell in one focused cell).
+# tracking points were made uniform in log c (2026-12-02), then on 1 of 98 (a 0.14-km sediment
+# at 2.01 s: a slope taken over two close periods put the prediction 0.75 % off, and the
+# fundamental and the first overtone, 3 % apart, fell in one focused cell); with the slope
+# taken over at least half the coming gap, on none.
 MAX_MISLABELLED_DRAWS = 1
 MODE_JUMP = 1e-2  # relative difference beyond any rounding: another mode
 
