@@ -13,20 +13,21 @@ is faster than the half-space shear velocity ``c_hi``.
    appears, as ``ω`` grows, only at ``c_hi``, its cut-off), so the root at the previous
    periods predicts the next one: linear extrapolation in ``ω`` from the last root and
    the one before it, or the one before that where the last two periods are closer than
-   half the coming gap (two close periods would turn the carried roots' small errors into
-   a large slope error; ``c_hi`` while the mode does not exist yet). The next period is scanned on a
-   *focused* grid (:func:`focused_grid`) that still spans the whole ``[c_lo, c_hi]``, so
-   the sign-change count stays global, but whose cells grow geometrically away from
-   the prediction, from about twice the last prediction error (at most 1e-3 of the
-   velocity) up to the full range. The root carried to the next prediction is refined
-   by two steps inside the scan. The focused grid is merged with a global grid at every
-   period: about ``n_grid // 5`` points uniform in ``log c`` for the fundamental mode
-   (rounded so that each period evaluates a multiple of 8 points, which XLA's CPU loops
-   vectorise fully), all ``n_grid`` of :func:`velocity_grid` for higher modes. The global points keep the sign-change count right
-   where the prediction fails (sharp bends of the dispersion curve in models with slow
-   sediments, where the fundamental drops from basement to sediment velocities within
-   a few periods, and many overtones lie between); the focused points resolve roots near the
-   prediction far more finely than the global grid.
+   half the coming gap (two close periods would turn the carried roots' small errors
+   into a large slope error; ``c_hi`` while the mode does not exist yet). The next
+   period is scanned on a *focused* grid (:func:`focused_grid`) that still spans the
+   whole ``[c_lo, c_hi]``, so the sign-change count stays global, but whose cells grow
+   geometrically away from the prediction, from about twice the last prediction error
+   (at most 1e-3 of the velocity) up to the full range. The root carried to the next
+   prediction is refined by two steps inside the scan. The focused grid is merged with a
+   global grid at every period: about ``n_grid // 5`` points uniform in ``log c`` for
+   the fundamental mode (rounded so that each period evaluates a multiple of 8 points,
+   which XLA's CPU loops vectorise fully), all ``n_grid`` of :func:`velocity_grid` for
+   higher modes. The global points keep the sign-change count right where the prediction
+   fails (sharp bends of the dispersion curve in models with slow sediments, where the
+   fundamental drops from basement to sediment velocities within a few periods, and many
+   overtones lie between); the focused points resolve roots near the prediction far more
+   finely than the global grid.
 3. **Refinement.** Each bracketing cell is narrowed by a fixed number of
    Anderson–Björck (regula falsi) steps, vectorised over all periods after the scan;
    the least converged periods (a poor prediction across a large period gap, where
