@@ -18,13 +18,13 @@ thickness when ST = 0); the crust and the mantle into layers that thicken with d
 mid-depth; 410–660 km into equal layers; then the half-space. Every interface of the
 continuous model (sediment base, Moho, 410) is a layer boundary.
 
-Two layerings are used, because the two data need different things:
-``DEFAULT_LAYERING`` (100 layers: 32 sediment sublayers, 32 crustal layers graded with
-γ = 2.5, 30 mantle layers, 5 below 410 km; CPS surf96 takes at most 100) for surface waves, whose short periods need
-thin layers near the surface, and ``RECEIVER_LAYERING`` (145 layers: 32 sediment
-sublayers, 64 equal crustal layers, 48 mantle layers from the Moho to a half-space at
-140 km) for receiver functions, which see every step of a staircase as a converted
-phase and its multiples (at a = 3 1/s, steps a few km apart ring at ~1 Hz).
+Two layerings are used, because the two data need different things: ``DEFAULT_LAYERING``
+(100 layers: 32 sediment sublayers, 32 crustal layers graded with γ = 2.5, 30 mantle
+layers, 5 below 410 km; CPS surf96 takes at most 100) for surface waves, whose short
+periods need thin layers near the surface, and ``RECEIVER_LAYERING`` (145 layers: 32
+sediment sublayers, 64 equal crustal layers, 48 mantle layers from the Moho to a
+half-space at 140 km) for receiver functions, which see every step of a staircase as a
+converted phase and its multiples (at a = 3 1/s, steps a few km apart ring at ~1 Hz).
 
 Convergence (doubling every layer count, float64, 96 prior draws in three sets of 32;
 ``tests/earth/test_convergence.py`` checks 16 of them). Dispersion, computed with disba
@@ -170,8 +170,9 @@ class Layering:
         )
 
 
-#: Layering of the dispersion model (100 layers, the most CPS surf96 accepts): sediment and graded crust fine enough
-#: for 2-s surface waves in slow sediments (see the module docstring for its convergence).
+#: Layering of the dispersion model (100 layers, the most CPS surf96 accepts): sediment
+#: and graded crust fine enough for 2-s surface waves in slow sediments (see the module
+#: docstring for its convergence).
 DEFAULT_LAYERING = Layering()
 #: Layering of the receiver-function model (145 layers, half-space at 140 km): equal
 #: crustal layers, graded mantle layers from the Moho to 140 km.
@@ -274,6 +275,29 @@ def _upper_layers(params, layering: Layering):
     return (sediment_thickness, crust_thickness), (sediment, _crust(crust_mid, crust_c, vp_vs))
 
 
+def _mantle_layers(params, bottom, fractions):
+    """Mantle layers from the Moho to ``bottom`` km, boundaries at Moho + (bottom − Moho)·f.
+
+    ``fractions`` f (n + 1,) rise from 0 to 1. Returns the thicknesses (..., n) and
+    (vp, vs, rho) of shape (..., n + 1): the continuous model at each layer's mid-depth,
+    then at ``bottom``.
+    """
+    dtype = params.dtype
+    st, _, _, ct, _, _, mantle_c = _split(params)
+    batch = params.shape[:-1]
+    f = jnp.asarray(fractions, dtype=dtype)
+    n = f.shape[0] - 1
+    moho = st + ct
+    depth_span = (bottom - moho)[..., None]
+    thickness = depth_span * jnp.broadcast_to(f[1:] - f[:-1], batch + (n,))
+    points = jnp.concatenate([0.5 * (f[1:] + f[:-1]), jnp.ones((1,), dtype)])
+    # the B-spline's argument: the fraction of the Moho–410 km span
+    argument = jnp.broadcast_to(points, batch + (n + 1,))
+    if bottom != REFERENCE_TOP:
+        argument = argument * (depth_span / (REFERENCE_TOP - moho)[..., None])
+    return thickness, _mantle(argument, mantle_c)
+
+
 def layered_model(params, layering: Layering = DEFAULT_LAYERING):
     """Fixed-shape layered model of parameter vectors.
 
@@ -293,19 +317,10 @@ def layered_model(params, layering: Layering = DEFAULT_LAYERING):
     """
     params = jnp.asarray(params)
     dtype = params.dtype
-    st, vs_top, vs_bottom, ct, crust_c, vp_vs, mantle_c = _split(params)
     batch = params.shape[:-1]
     (sediment_thickness, crust_thickness), (sediment, crust) = _upper_layers(params, layering)
-
-    fractions = jnp.asarray(layering.mantle_fractions(), dtype=dtype)
-    mantle_span = REFERENCE_TOP - (st + ct)
-    mantle_thickness = mantle_span[..., None] * jnp.broadcast_to(
-        fractions[1:] - fractions[:-1], batch + (layering.n_mantle,)
-    )
-    mantle_mid = jnp.broadcast_to(
-        0.5 * (fractions[1:] + fractions[:-1]), batch + (layering.n_mantle,)
-    )
-    mantle = _mantle(mantle_mid, mantle_c)
+    mantle_thickness, mantle = _mantle_layers(params, REFERENCE_TOP, layering.mantle_fractions())
+    mantle = tuple(v[..., :-1] for v in mantle)  # ak135 starts at 410 km
 
     n_ref = layering.n_reference
     reference_step = (REFERENCE_BOTTOM - REFERENCE_TOP) / n_ref
@@ -335,13 +350,13 @@ def layered_model(params, layering: Layering = DEFAULT_LAYERING):
 
 
 def receiver_model(params, layering: Layering = RECEIVER_LAYERING):
-    """Layered model for receiver functions, with its half-space at ``receiver_depth`` (static shape).
+    """Layered model for receiver functions, its half-space at ``receiver_depth`` (static shape).
 
     The sediment and crust of :func:`layered_model` with ``layering``, then
     ``layering.n_receiver_mantle`` mantle layers from the Moho to
     ``layering.receiver_depth`` (graded by ``mantle_grading``, each with the
-    continuous model's values at its mid-depth), then a half-space with the continuous model's values at
-    ``receiver_depth``. Structure below only sends P-to-S conversions later than
+    continuous model's values at its mid-depth), then a half-space with the continuous
+    model's values at ``receiver_depth``. Structure below only sends P-to-S conversions later than
     ~0.1 s/km × ``receiver_depth`` (≈ 14 s at 140 km, beyond the 12-s window plus the
     Gaussian's half-width); dropping it keeps the stack's vertical travel time, hence
     the synthesis's frequency count, small.
@@ -357,25 +372,19 @@ def receiver_model(params, layering: Layering = RECEIVER_LAYERING):
     """
     params = jnp.asarray(params)
     dtype = params.dtype
-    st, _, _, ct, _, _, mantle_c = _split(params)
     batch = params.shape[:-1]
     (sediment_thickness, crust_thickness), (sediment, crust) = _upper_layers(params, layering)
-    moho = st + ct
-    span = REFERENCE_TOP - moho
-    # boundaries at Moho + (receiver_depth − Moho)·(i/n)^γ, γ = mantle_grading
-    bounds = jnp.asarray(layering.receiver_mantle_fractions(), dtype=dtype)
-    n = layering.n_receiver_mantle
-    depth_span = (layering.receiver_depth - moho)[..., None]
-    mantle_thickness = depth_span * jnp.broadcast_to(bounds[1:] - bounds[:-1], batch + (n,))
-    mid = depth_span * jnp.broadcast_to(0.5 * (bounds[1:] + bounds[:-1]), batch + (n,))
-    below_moho = jnp.concatenate([mid, depth_span], axis=-1)
-    mantle = _mantle(below_moho / span[..., None], mantle_c)
+    # the last value, at receiver_depth, is the half-space's
+    mantle_thickness, mantle = _mantle_layers(
+        params, layering.receiver_depth, layering.receiver_mantle_fractions()
+    )
     thickness = jnp.concatenate(
         [sediment_thickness, crust_thickness, mantle_thickness, jnp.zeros(batch + (1,), dtype)],
         axis=-1,
     )
     vp, vs, rho = (
-        jnp.concatenate([s, c, m], axis=-1).astype(dtype) for s, c, m in zip(sediment, crust, mantle)
+        jnp.concatenate([s, c, m], axis=-1).astype(dtype)
+        for s, c, m in zip(sediment, crust, mantle)
     )
     return thickness.astype(dtype), vp, vs, rho
 

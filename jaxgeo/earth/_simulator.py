@@ -56,7 +56,8 @@ crustal low-velocity zones or slow sediments) before the fundamental's tracking 
 were made uniform in log c and the continuation slope stopped using two close periods
 (2026-12-02); since then on none of 698 draws checked against disba (600 in float64, 400
 of them also in float32, and the simulator test's 98 in float32). Such values are
-finite, so they would not be counted as failures. ``n_grid`` is a config option (cost is linear in it).
+finite, so they would not be counted as failures. ``n_grid`` is a config option (cost
+is linear in it).
 """
 
 from __future__ import annotations
