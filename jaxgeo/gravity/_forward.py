@@ -12,7 +12,7 @@ from ..parallel import split_batch
 from .._validation import as_host_array, check_choice, check_finite, is_traced
 from ._kernels import FIELDS, GRAVITATIONAL_CONST, Field
 from ._mesh import PrismMesh, _point_blocks, mesh_forward, mesh_jacobian
-from ._prism import Accuracy, accuracy_for, combine, masked_density_sum, near_field
+from ._prism import Accuracy, accuracy_for, combine, masked_density_sum, paired_near_field
 
 __all__ = ["prism_gravity", "prism_gravity_jacobian", "FIELD_NAMES"]
 
@@ -144,7 +144,7 @@ def _shifted_bounds(pts, prs):
 
 def _generic_block(field: Field, accuracy: Accuracy, pts, prs):
     bounds = _shifted_bounds(pts, prs)
-    values = combine(field, accuracy, bounds, lambda: near_field(field, *bounds))
+    values = combine(field, accuracy, bounds, lambda: paired_near_field(field, *bounds))
     volume = (prs[:, 1] - prs[:, 0]) * (prs[:, 3] - prs[:, 2]) * (prs[:, 5] - prs[:, 4])
     return jnp.where((volume > 0)[None, :], values, 0.0)
 

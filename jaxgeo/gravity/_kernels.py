@@ -131,6 +131,13 @@ class Field(NamedTuple):
         the field is undefined (NaN), as in harmonica.
     face_axis : for diagonal tensor components, the axis whose upper face needs the
         4π jump so that the value there is the limit from outside; else None.
+    terms : the vertex kernel as a sum of terms (kind, axis, scale, powers), read by
+        the paired 8-vertex sum (:func:`jaxgeo.gravity._prism.paired_near_field`):
+        kind ``"log"`` is ln(a + r) with a the coordinate along ``axis`` (a
+        :func:`safe_log`), kind ``"atan"`` is arctan(b·c / (a·r)) (a
+        :func:`safe_arctan`); each is multiplied by scale·x^px·y^py·z^pz with
+        powers = (px, py, pz). None (the diagonal tensor components, whose face
+        conventions rest on the per-vertex arctan) keeps the per-vertex sum.
     """
 
     vertex: Callable
@@ -139,19 +146,37 @@ class Field(NamedTuple):
     unit: float
     singular_edges: tuple[int, ...]
     face_axis: int | None
+    terms: tuple[tuple[str, int, float, tuple[int, int, int]], ...] | None = None
 
+
+# Term tables of the vertex kernels above (axis 0 easting, 1 northing, 2 upward). A
+# log term's coefficient never involves its own axis, and an arctan term's only its
+# own axis: that is what lets the paired sum combine vertices before the logarithm.
+_E, _N, _U = 0, 1, 2
+_TERMS = {
+    "potential": (
+        ("log", _U, 1.0, (1, 1, 0)), ("log", _E, 1.0, (0, 1, 1)), ("log", _N, 1.0, (1, 0, 1)),
+        ("atan", _E, -0.5, (2, 0, 0)), ("atan", _N, -0.5, (0, 2, 0)), ("atan", _U, -0.5, (0, 0, 2)),
+    ),
+    "g_e": (("log", _U, -1.0, (0, 1, 0)), ("log", _N, -1.0, (0, 0, 1)), ("atan", _E, 1.0, (1, 0, 0))),
+    "g_n": (("log", _E, -1.0, (0, 0, 1)), ("log", _U, -1.0, (1, 0, 0)), ("atan", _N, 1.0, (0, 1, 0))),
+    "g_z": (("log", _N, -1.0, (1, 0, 0)), ("log", _E, -1.0, (0, 1, 0)), ("atan", _U, 1.0, (0, 0, 1))),
+    "g_en": (("log", _U, 1.0, (0, 0, 0)),),
+    "g_ez": (("log", _N, 1.0, (0, 0, 0)),),
+    "g_nz": (("log", _E, 1.0, (0, 0, 0)),),
+}
 
 FIELDS: dict[str, Field] = {
-    "potential": Field(vertex_potential, mass_potential, 1.0, 1.0, (), None),
-    "g_e": Field(vertex_e, mass_e, 1.0, 1e5, (), None),
-    "g_n": Field(vertex_n, mass_n, 1.0, 1e5, (), None),
-    "g_z": Field(vertex_u, mass_u, -1.0, 1e5, (), None),
+    "potential": Field(vertex_potential, mass_potential, 1.0, 1.0, (), None, _TERMS["potential"]),
+    "g_e": Field(vertex_e, mass_e, 1.0, 1e5, (), None, _TERMS["g_e"]),
+    "g_n": Field(vertex_n, mass_n, 1.0, 1e5, (), None, _TERMS["g_n"]),
+    "g_z": Field(vertex_u, mass_u, -1.0, 1e5, (), None, _TERMS["g_z"]),
     "g_ee": Field(vertex_ee, mass_ee, 1.0, 1e9, (1, 2), 0),
     "g_nn": Field(vertex_nn, mass_nn, 1.0, 1e9, (0, 2), 1),
     "g_zz": Field(vertex_uu, mass_uu, 1.0, 1e9, (0, 1), 2),
-    "g_en": Field(vertex_en, mass_en, 1.0, 1e9, (2,), None),
-    "g_ez": Field(vertex_eu, mass_eu, -1.0, 1e9, (1,), None),
-    "g_nz": Field(vertex_nu, mass_nu, -1.0, 1e9, (0,), None),
+    "g_en": Field(vertex_en, mass_en, 1.0, 1e9, (2,), None, _TERMS["g_en"]),
+    "g_ez": Field(vertex_eu, mass_eu, -1.0, 1e9, (1,), None, _TERMS["g_ez"]),
+    "g_nz": Field(vertex_nu, mass_nu, -1.0, 1e9, (0,), None, _TERMS["g_nz"]),
 }
 
 #: Gravitational constant in m³ kg⁻¹ s⁻² (CODATA 2018, the value harmonica uses).

@@ -49,15 +49,59 @@ def safe_log(x, y, z, r, inv_scale):
       divergent parts cancel between the two vertices of the edge; this is the finite
       remainder.
     """
+    return jnp.log(safe_log_argument(x, y, z, r, inv_scale))
+
+
+def safe_log_argument(x, y, z, r, inv_scale):
+    """The positive argument of :func:`safe_log` (its logarithm is ``safe_log``)."""
+    num, den = safe_log_fraction(x, y, z, r, inv_scale)
+    return num / den
+
+
+def safe_log_fraction(x, y, z, r, inv_scale):
+    """The argument of :func:`safe_log` as a fraction (num, den), both > 0 and O(1).
+
+    The paired 8-vertex sums take the logarithm of a quotient of such arguments, so
+    that one logarithm (and one division) serves two, four or eight vertices.
+    """
     rho2 = y * y + z * z
     negative = x < 0
-    # Denominators made harmless where their branch is not taken (double-where).
-    den_neg = jnp.where(negative, r - x, 1.0)
-    den_line = jnp.where(negative, -2.0 * x, 1.0)
-    arg_neg = jnp.where(rho2 > 0, (rho2 * inv_scale) / den_neg, 1.0 / (den_line * inv_scale))
-    arg = jnp.where(negative, arg_neg, (x + r) * inv_scale)
-    arg = jnp.where(r == 0, 1.0, arg)
-    return jnp.log(arg)
+    line = negative & (rho2 == 0)
+    # Branches: x >= 0: (x + r)/L; x < 0: (rho2/L²) / ((r − x)/L); on the line of an
+    # edge beyond the vertex: 1 / (−2x/L); at the vertex (r == 0): 1.
+    num = jnp.where(negative, jnp.where(line, 1.0, rho2 * (inv_scale * inv_scale)), (x + r) * inv_scale)
+    den = jnp.where(negative, jnp.where(line, -2.0 * x, r - x) * inv_scale, 1.0)
+    at_vertex = r == 0
+    return jnp.where(at_vertex, 1.0, num), jnp.where(at_vertex, 1.0, den)
+
+
+def vector_angle(y, x):
+    """atan2(y, x) for (x, y) ≠ (0, 0) with a single one-argument arctan.
+
+    The quotient is always taken with the larger component below, so neither branch
+    divides by zero or differentiates an ill-conditioned quotient. On the negative
+    real axis the angle is +π (also for y = −0).
+    """
+    direct = jnp.abs(x) >= jnp.abs(y)
+    top = jnp.where(direct, y, x)
+    bottom = jnp.where(direct, x, y)
+    angle = jnp.arctan(top / bottom)
+    half_turn = jnp.where(y >= 0, math.pi, -math.pi)
+    quarter = jnp.where(y >= 0, 0.5 * math.pi, -0.5 * math.pi)
+    return jnp.where(direct, jnp.where(x >= 0, angle, angle + half_turn), quarter - angle)
+
+
+def arctan_vector(num, den, scale2):
+    """The point (den, num)·sgn⁺(den)·scale2 of the right half-plane whose angle is the
+    one-argument arctan(num / den) of :func:`safe_arctan`, with sgn⁺(0) = +1.
+
+    A difference of two such angles is the angle of w_hi·conj(w_lo), exact in
+    (−π, π); ``scale2`` (> 0, e.g. 1/L²) keeps the products O(1). (0, 0) becomes
+    (1, 0), the angle 0 of the convention, so that products never vanish.
+    """
+    sign = jnp.where(den >= 0, scale2, -scale2)
+    both_zero = (num == 0) & (den == 0)
+    return jnp.where(both_zero, 1.0, den * sign), jnp.where(both_zero, 0.0, num * sign)
 
 
 def safe_arctan(num, den):
