@@ -1,4 +1,4 @@
-"""cos and sin that XLA:CPU vectorises.
+"""cos, sin, log and arctan that XLA:CPU vectorises.
 
 On the CPU, XLA lowers ``sin`` and ``cos`` (and the trigonometric half of a complex
 ``exp``) to scalar calls into the C math library, one element at a time: a (cos, sin)
@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["cos_sin", "complex_exp"]
+__all__ = ["cos_sin", "complex_exp", "log_positive", "arctan_unit"]
 
 # π to 50 significant digits, for the splitting of π/2 below.
 getcontext().prec = 60
@@ -98,3 +98,106 @@ def complex_exp(z):
     c, s = cos_sin(jnp.imag(z))
     modulus = jnp.exp(jnp.real(z))
     return jax.lax.complex(modulus * c, modulus * s)
+
+
+# --- log and arctan ------------------------------------------------------------------
+#
+# XLA:CPU lowers float64 log and arctan (and float32 arctan) to scalar calls into the C
+# math library as well; a fused elementwise loop containing one is not vectorised at
+# all, so every multiply and select around it runs one element at a time too. The two
+# functions below are plain jax.numpy arithmetic (bit manipulation, one division,
+# a short Horner polynomial) that XLA fuses and vectorises; the prism kernels use them.
+
+
+def _split_ln2(dtype, head_bits):
+    """ln 2 = hi + lo with hi of ``head_bits`` bits, so that e·hi is exact for the
+    exponents e of the type."""
+    getcontext().prec = 60
+    ln2 = Decimal(2).ln()
+    quantum = Decimal(2) ** (-head_bits)
+    head = (ln2 / quantum).to_integral_value(rounding="ROUND_FLOOR") * quantum
+    return np.asarray(float(head), dtype), np.asarray(float(ln2 - head), dtype)
+
+
+_LOG = {
+    # (integer type, mantissa bits, exponent bias, ln 2 split, Horner terms): the first
+    # neglected term of 2·atanh(f)/(2f) at |f| = 3 − 2√2 is 2e-17 (float64), 2e-9 (float32).
+    np.dtype("float64"): (jnp.int64, 52, 1023, _split_ln2(np.float64, 42), 10),
+    np.dtype("float32"): (jnp.int32, 23, 127, _split_ln2(np.float32, 15), 5),
+}
+
+
+@jax.custom_jvp
+def log_positive(x):
+    """Natural logarithm of a positive, normal (not subnormal), finite float array.
+
+    x = 2^e·m with m in [√½, √2), ln m = 2·atanh(f) with f = (m − 1)/(m + 1) (|f| ≤
+    0.172) by its Taylor series, and e·ln 2 in two parts. Within 2 units of the type's
+    epsilon of NumPy's log (tests/test_math.py). Zero, negative, subnormal, inf and NaN
+    arguments give meaningless values: callers guarantee the domain.
+    """
+    x = jnp.asarray(x)
+    dtype = np.dtype(x.dtype)
+    if dtype not in _LOG:
+        raise TypeError(f"log_positive supports float32 and float64 arrays, got {dtype}")
+    int_type, mantissa_bits, bias, (ln2_hi, ln2_lo), terms = _LOG[dtype]
+    bits = jax.lax.bitcast_convert_type(x, int_type)
+    exponent = (bits >> mantissa_bits) - bias
+    mantissa_mask = (1 << mantissa_bits) - 1
+    m = jax.lax.bitcast_convert_type((bits & mantissa_mask) | (bias << mantissa_bits), dtype)
+    large = m > np.asarray(math.sqrt(2.0), dtype)
+    m = jnp.where(large, 0.5 * m, m)
+    e = (exponent + large.astype(int_type)).astype(dtype)
+    f = (m - 1.0) / (m + 1.0)
+    w = f * f
+    acc = jnp.full_like(w, 1.0 / (2 * terms - 1))
+    for k in range(terms - 2, -1, -1):
+        acc = acc * w + 1.0 / (2 * k + 1)
+    return e * ln2_hi + (e * ln2_lo + 2.0 * f * acc)
+
+
+@log_positive.defjvp
+def _log_positive_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    return log_positive(x), dx / x
+
+
+# arctan on [−1, 1]: |t| is reduced to v = (|t| − c)/(1 + |t|·c) with c = tan(kπ/16),
+# k = 0…4 the nearest, so that |v| ≤ tan(π/32); arctan v by its Taylor series (first
+# neglected term 5e-18 in float64 with 8 terms, 1e-9 in float32 with 4).
+_ATAN_CENTRES = [math.tan(k * math.pi / 16) for k in range(5)]
+_ATAN_BOUNDS = [math.tan((2 * k - 1) * math.pi / 32) for k in range(1, 5)]
+_ATAN_TERMS = {np.dtype("float64"): 8, np.dtype("float32"): 4}
+
+
+@jax.custom_jvp
+def arctan_unit(t):
+    """arctan t for a float array with |t| ≤ 1 (NaN-free; beyond 1 it is wrong).
+
+    Within 2 units of the type's epsilon of NumPy's arctan (tests/test_math.py).
+    """
+    t = jnp.asarray(t)
+    dtype = np.dtype(t.dtype)
+    if dtype not in _ATAN_TERMS:
+        raise TypeError(f"arctan_unit supports float32 and float64 arrays, got {dtype}")
+    a = jnp.abs(t)
+    centre = jnp.zeros_like(a)
+    offset = jnp.zeros_like(a)
+    for k, bound in enumerate(_ATAN_BOUNDS, start=1):
+        beyond = a > np.asarray(bound, dtype)
+        centre = jnp.where(beyond, np.asarray(_ATAN_CENTRES[k], dtype), centre)
+        offset = jnp.where(beyond, np.asarray(math.atan(_ATAN_CENTRES[k]), dtype), offset)
+    v = (a - centre) / (1.0 + a * centre)
+    w = v * v
+    terms = _ATAN_TERMS[dtype]
+    acc = jnp.full_like(w, (-1) ** (terms - 1) / (2 * terms - 1))
+    for k in range(terms - 2, -1, -1):
+        acc = acc * w + (-1) ** k / (2 * k + 1)
+    value = offset + v * acc
+    return jnp.where(t < 0, -value, value)
+
+
+@arctan_unit.defjvp
+def _arctan_unit_jvp(primals, tangents):
+    (t,), (dt,) = primals, tangents
+    return arctan_unit(t), dt / (1.0 + t * t)

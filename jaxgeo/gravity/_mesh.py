@@ -118,10 +118,16 @@ def _offsets(pts, e_edges, n_edges, u_edges):
 
 def _vertex_kernels(field: Field, X, Y, Z):
     """The vertex kernel at every shared vertex of a box (P, b_e+1, b_n+1, b_u+1)."""
-    xs, ys, zs = jnp.broadcast_arrays(X[:, :, None, None], Y[:, None, :, None], Z[:, None, None, :])
+    shape = (X.shape[0], X.shape[1], Y.shape[1], Z.shape[1])
+    # The vertices are laid along one flat axis: XLA vectorises the kernel along the
+    # minor axis, which would otherwise be the b_u + 1 vertices of one column.
+    xs, ys, zs = (
+        jnp.broadcast_to(a, shape).reshape(shape[0], -1)
+        for a in (X[:, :, None, None], Y[:, None, :, None], Z[:, None, None, :])
+    )
     # One log scale per point for the whole box, from the box's extreme edges.
-    inv_scale = log_scale(X[:, 0], X[:, -1], Y[:, 0], Y[:, -1], Z[:, 0], Z[:, -1])[:, None, None, None]
-    return field.vertex(xs, ys, zs, safe_norm(xs, ys, zs), inv_scale)
+    inv_scale = log_scale(X[:, 0], X[:, -1], Y[:, 0], Y[:, -1], Z[:, 0], Z[:, -1])[:, None]
+    return field.vertex(xs, ys, zs, safe_norm(xs, ys, zs), inv_scale).reshape(shape)
 
 
 def _box_values(field: Field, accuracy: Accuracy, pts, e_edges, n_edges, u_edges):

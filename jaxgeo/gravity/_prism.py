@@ -25,7 +25,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._kernels import Field
-from ._safe import arctan_vector, safe_log_fraction, safe_norm
+from .._math import log_positive
+from ._safe import arctan_vector, safe_log_fraction, safe_norm, vector_angle
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,7 @@ def paired_near_field(field: Field, x1, x2, y1, y2, z1, z2):
                     return n_hi * d_lo, d_hi * n_lo
 
                 num_q, den_q = quotient(dict(fixed), [*free, axis])
-                value = jnp.log(num_q / den_q)
+                value = log_positive(num_q / den_q)
             else:
                 first, second = free
                 angles = []
@@ -165,7 +166,7 @@ def paired_near_field(field: Field, x1, x2, y1, y2, z1, z2):
                         den[f_index] = at(v, axis) * r[v]
                         w[f_index] = arctan_vector(num[f_index], den[f_index], inv_scale * inv_scale)
                     (re_hi, im_hi), (re_lo, im_lo) = w[1], w[0]
-                    angle = jnp.arctan2(im_hi * re_lo - re_hi * im_lo, re_hi * re_lo + im_hi * im_lo)
+                    angle = vector_angle(im_hi * re_lo - re_hi * im_lo, re_hi * re_lo + im_hi * im_lo)
                     # Both arctans at ±π/2 (den = 0 at both vertices): the difference is
                     # ±π or 0 exactly, which the sign of a rounded zero must not decide.
                     on_plane = (den[1] == 0) & (den[0] == 0)

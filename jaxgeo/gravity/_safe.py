@@ -15,6 +15,8 @@ import math
 
 import jax.numpy as jnp
 
+from .._math import arctan_unit, log_positive
+
 
 def safe_norm(x, y, z):
     """Euclidean norm sqrt(x² + y² + z²) with a finite gradient at the origin.
@@ -49,7 +51,7 @@ def safe_log(x, y, z, r, inv_scale):
       divergent parts cancel between the two vertices of the edge; this is the finite
       remainder.
     """
-    return jnp.log(safe_log_argument(x, y, z, r, inv_scale))
+    return log_positive(safe_log_argument(x, y, z, r, inv_scale))
 
 
 def safe_log_argument(x, y, z, r, inv_scale):
@@ -76,7 +78,7 @@ def safe_log_fraction(x, y, z, r, inv_scale):
 
 
 def vector_angle(y, x):
-    """atan2(y, x) for (x, y) ≠ (0, 0) with a single one-argument arctan.
+    """atan2(y, x) for (x, y) ≠ (0, 0), with one vectorisable arctan (|quotient| ≤ 1).
 
     The quotient is always taken with the larger component below, so neither branch
     divides by zero or differentiates an ill-conditioned quotient. On the negative
@@ -85,7 +87,7 @@ def vector_angle(y, x):
     direct = jnp.abs(x) >= jnp.abs(y)
     top = jnp.where(direct, y, x)
     bottom = jnp.where(direct, x, y)
-    angle = jnp.arctan(top / bottom)
+    angle = arctan_unit(top / bottom)
     half_turn = jnp.where(y >= 0, math.pi, -math.pi)
     quarter = jnp.where(y >= 0, 0.5 * math.pi, -0.5 * math.pi)
     return jnp.where(direct, jnp.where(x >= 0, angle, angle + half_turn), quarter - angle)
@@ -122,7 +124,7 @@ def safe_arctan(num, den):
     top = jnp.where(direct, num, den)
     bottom = jnp.where(direct, den, num)
     bottom = jnp.where(both_zero, 1.0, bottom)
-    angle = jnp.arctan(top / bottom)
+    angle = arctan_unit(top / bottom)
     sign_num = jnp.where(num >= 0, 1.0, -1.0)
     sign_den = jnp.where(den >= 0, 1.0, -1.0)
     value = jnp.where(direct, angle, sign_num * sign_den * (0.5 * math.pi) - angle)
