@@ -21,7 +21,6 @@ FIELD_NAMES = tuple(FIELDS)
 
 DEFAULT_POINT_BLOCK = 16
 DEFAULT_PRISM_BLOCK = 512
-DEFAULT_CELL_BLOCK = (8, 8, 8)
 
 
 # --- validation (outside jit) ----------------------------------------------------------
@@ -207,7 +206,7 @@ def prism_gravity(
     *,
     point_block: int = DEFAULT_POINT_BLOCK,
     prism_block: int = DEFAULT_PRISM_BLOCK,
-    cell_block: tuple[int, int, int] = DEFAULT_CELL_BLOCK,
+    cell_block: tuple[int, int, int] | None = None,
     devices: int | None = None,
     validate: bool = True,
 ):
@@ -229,8 +228,11 @@ def prism_gravity(
     point_block, prism_block : int
         Points and prisms per evaluation block: memory is O(point_block × prism_block),
         never O(n_points × n_prisms). Defaults 16 and 512.
-    cell_block : (int, int, int)
-        Cells per box along each mesh axis for the mesh path (default (8, 8, 8)).
+    cell_block : (int, int, int) or None
+        At most this many cells per box along each mesh axis for the mesh path (split
+        evenly along easting and northing). None (default): (20, 20, 20) in float64,
+        whose boxes are mostly summed by their shared vertices, and (8, 8, 8) in
+        float32, whose boxes are mostly evaluated per cell.
     devices : int or None
         Devices the points are spread over (:func:`jaxgeo.parallel.split_batch`): None
         (default) uses every local device of the default backend, an int k the first
@@ -263,8 +265,17 @@ def prism_gravity(
     check_choice(field, "field", FIELD_NAMES)
     devices = _check_devices(devices)
     return _prism_gravity(
-        tuple(coordinates[:3]), prisms, density, field, point_block, prism_block, tuple(cell_block), devices
+        tuple(coordinates[:3]), prisms, density, field, point_block, prism_block, _check_cell_block(cell_block), devices
     )
+
+
+def _check_cell_block(cell_block):
+    if cell_block is None:
+        return None
+    block = tuple(cell_block)
+    if len(block) != 3 or not all(isinstance(b, (int, np.integer)) and not isinstance(b, bool) and b >= 1 for b in block):
+        raise ValueError(f"argument 'cell_block' must be None or three integers >= 1, got {cell_block!r}")
+    return tuple(int(b) for b in block)
 
 
 def _check_devices(devices):
@@ -282,7 +293,8 @@ def _prism_gravity(coordinates, prisms, density, field, point_block, prism_block
     dtype = points.dtype
     if isinstance(prisms, PrismMesh):
         dens = jnp.asarray(density, dtype).reshape(prisms.shape)
-        per_points = lambda pts: mesh_forward(f, accuracy, pts, prisms, dens, point_block, cell_block)  # noqa: E731
+        block = cell_block or accuracy.cell_block
+        per_points = lambda pts: mesh_forward(f, accuracy, pts, prisms, dens, point_block, block)  # noqa: E731
     else:
         dens = jnp.asarray(density, dtype).reshape(-1)
         per_points = lambda pts: generic_forward(f, accuracy, pts, prisms, dens, point_block, prism_block)  # noqa: E731
@@ -297,7 +309,7 @@ def prism_gravity_jacobian(
     *,
     point_block: int = DEFAULT_POINT_BLOCK,
     prism_block: int = DEFAULT_PRISM_BLOCK,
-    cell_block: tuple[int, int, int] = DEFAULT_CELL_BLOCK,
+    cell_block: tuple[int, int, int] | None = None,
     devices: int | None = None,
     validate: bool = True,
 ):
@@ -319,7 +331,7 @@ def prism_gravity_jacobian(
     check_choice(field, "field", FIELD_NAMES)
     devices = _check_devices(devices)
     return _prism_gravity_jacobian(
-        tuple(coordinates[:3]), prisms, field, point_block, prism_block, tuple(cell_block), devices
+        tuple(coordinates[:3]), prisms, field, point_block, prism_block, _check_cell_block(cell_block), devices
     )
 
 
@@ -328,7 +340,8 @@ def _prism_gravity_jacobian(coordinates, prisms, field, point_block, prism_block
     f = FIELDS[field]
     accuracy, points, _, prisms = _prepare(coordinates, prisms)
     if isinstance(prisms, PrismMesh):
-        rows = lambda pts: mesh_jacobian(f, accuracy, pts, prisms, point_block, cell_block)  # noqa: E731
+        block = cell_block or accuracy.cell_block
+        rows = lambda pts: mesh_jacobian(f, accuracy, pts, prisms, point_block, block)  # noqa: E731
     else:
         rows = lambda pts: generic_jacobian(f, accuracy, pts, prisms, point_block, prism_block)  # noqa: E731
     return split_batch(rows, devices)(points) * _scale(f)

@@ -42,11 +42,17 @@ class Accuracy:
         when every cell of the box lies within ``far_ratio·(n_v/8)^(1/6)``
         half-diagonals of every point of a block (n_v the box's vertex count), at most
         this many.
+    cell_block : the mesh path's default box size (cells along easting, northing,
+        upward). float64 boxes are mostly summed by their shared vertices, whose cost
+        falls with the box's vertices per cell, so they are large; float32 boxes
+        (switch at 2.5 half-diagonals) are mostly evaluated per cell, which XLA
+        vectorises best with 8 cells along the minor (upward) axis.
     """
 
     far_ratio: float
     tiers: tuple[tuple[float, int], ...]
     mesh_near_ratio: float
+    cell_block: tuple[int, int, int]
 
 
 # Chosen from measurements against 50-digit arithmetic (tests/gravity/test_accuracy.py):
@@ -59,11 +65,17 @@ class Accuracy:
 # log scale, its error relative to the box's field, measured against the generic path,
 # was 1.3e-10 with the nearest cell at 40 half-diagonals and 5.1e-10 at 80 (g_z,
 # positive densities; potential 8e-12, g_zz 4e-11 at 80). A box straddling the 40
-# switch then needs no per-cell far field, which cost 3× the vertex sum. float32 has
-# no such margin.
+# switch then needs no per-cell far field, which cost 3× the vertex sum. The float64
+# default box of 20³ cells (9,261 vertices) keeps the same cap: against the generic
+# path, 1e-11 (g_z), 2e-12 (potential) and 2e-11 (g_zz) with its nearest cells at
+# 5-50 half-diagonals. float32 has no such margin.
 ACCURACY = {
-    np.dtype("float64"): Accuracy(far_ratio=40.0, tiers=((40.0, 3), (400.0, 2)), mesh_near_ratio=80.0),
-    np.dtype("float32"): Accuracy(far_ratio=2.5, tiers=((2.5, 5), (4.0, 4), (8.0, 3), (20.0, 2)), mesh_near_ratio=2.5),
+    np.dtype("float64"): Accuracy(
+        far_ratio=40.0, tiers=((40.0, 3), (400.0, 2)), mesh_near_ratio=80.0, cell_block=(20, 20, 20)
+    ),
+    np.dtype("float32"): Accuracy(
+        far_ratio=2.5, tiers=((2.5, 5), (4.0, 4), (8.0, 3), (20.0, 2)), mesh_near_ratio=2.5, cell_block=(8, 8, 8)
+    ),
 }
 
 

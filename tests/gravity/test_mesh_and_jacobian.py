@@ -89,17 +89,21 @@ def _points_at_ratio(centre, offset, ratios, rng):
 
 
 def test_box_vertex_sum_keeps_float64_accuracy_between_40_and_80_half_diagonals(rng):
-    """A whole 8³ box summed by its vertices (cells up to ~85 half-diagonals away in
-    float64) stays within 1e-9 of the generic path, which switches to Gauss-Legendre
-    per cell at 40; a single-cell mesh keeps the switch at 40 (identical values)."""
+    """A whole 8³ box and a whole 20³ box (the float64 default) summed by their vertices
+    (cells up to 80 half-diagonals away in float64) stay within 1e-9 of the generic
+    path, which switches to Gauss-Legendre per cell at 40; a single-cell mesh keeps the
+    switch at 40 (identical values)."""
     h = np.sqrt(3) * 50.0  # half-diagonal of a 100 m cell
-    box = PrismMesh.regular((0.0, 800.0, 0.0, 800.0), (8, 8, 8), -800.0, 0.0)
-    density = rng.normal(300.0, 100.0, size=box.shape)
-    coords = _points_at_ratio(np.array([400.0, 400.0, -400.0]), 8 * h, h * np.array([20.0, 40.0, 60.0, 75.0]), rng)
-    for field in ("g_z", "potential"):
-        generic = np.asarray(prism_gravity(coords, box.prisms(), density.ravel(), field=field))
-        meshed = np.asarray(prism_gravity(coords, box, density, field=field))
-        np.testing.assert_allclose(meshed, generic, rtol=1e-9)
+    for n, block in ((8, (8, 8, 8)), (20, None)):
+        box = PrismMesh.regular((0.0, 100.0 * n, 0.0, 100.0 * n), (n, n, n), -100.0 * n, 0.0)
+        density = rng.normal(300.0, 100.0, size=box.shape)
+        centre = np.array([50.0 * n, 50.0 * n, -50.0 * n])
+        # the nearest cells at ~20-75 half-diagonals: boxes summed whole and per cell
+        coords = _points_at_ratio(centre, n * h, h * np.array([20.0, 40.0, 60.0, 75.0]), rng)
+        for field in ("g_z", "potential"):
+            generic = np.asarray(prism_gravity(coords, box.prisms(), density.ravel(), field=field))
+            meshed = np.asarray(prism_gravity(coords, box, density, field=field, cell_block=block))
+            np.testing.assert_allclose(meshed, generic, rtol=1e-9)
     cell = PrismMesh.regular((0.0, 100.0, 0.0, 100.0), (1, 1, 1), -100.0, 0.0)
     for ratios, rtol in (([30.0, 38.0], 1e-9), ([45.0, 60.0, 80.0], 1e-14)):  # beyond 40: the same far field
         coords = _points_at_ratio(np.array([50.0, 50.0, -50.0]), 0.0, h * np.array(ratios), rng)
