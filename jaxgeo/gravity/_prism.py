@@ -60,7 +60,7 @@ class Accuracy:
 # below ~5e-10 in float64 (8-vertex sum ~4e-10 at 40 half-diagonals, 3-point rule
 # ~3e-11) and below ~1e-4 in float32 (8-vertex sum ~7e-5 at 2.5, 5-point rule ~1e-6).
 #
-# The mesh path's box-wide vertex sum keeps float64 cells of a default 8³ box (729
+# The mesh path's box-wide vertex sum keeps float64 cells of an 8³ box (729
 # vertices) up to 80 half-diagonals (mesh_near_ratio; 40·91^(1/6) = 85): with the box's
 # log scale, its error relative to the box's field, measured against the generic path,
 # was 1.3e-10 with the nearest cell at 40 half-diagonals and 5.1e-10 at 80 (g_z,
