@@ -42,8 +42,9 @@ _N_LOCAL = {4: 3, 8: 4}
 # faster but lost accuracy on 2 more of 64 hard 20-layer models in float64).
 _N_RESCUE = 4
 _N_EXTRA = {4: 10, 8: 14}
-# Points of the focused grid on each side of the predicted root (2 * 5 + 3 in all).
-_N_SIDE = 5
+# Points of the focused grid on each side of the predicted root (2 * 7 + 3 in all; see
+# _TRACKING_DIVISOR in _search.py for the measurements behind 7).
+_N_SIDE = 7
 _DEFAULT_GRID = 96
 
 

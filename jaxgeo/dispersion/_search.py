@@ -252,10 +252,15 @@ def focused_grid(center, width, c_lo, c_hi, n_side):
 # the cell would be narrower than the refinement needs (float32 resolves ~1e-7).
 _MIN_RELATIVE_WIDTH = 1e-4
 _MAX_RELATIVE_WIDTH = 1e-3
-# The fundamental mode keeps about n_grid // 5 global points at every period (19 by
-# default, with the 13 focused ones 32 points). 11 (24 in all) found the same roots
-# on 64 random hard 20-layer models and was ~25% faster, but 7 of 9,381 simulator
-# prior draws lost a root (NaN) against 2 with 19; with 3 global points modes jumped.
+# The fundamental mode keeps about n_grid // 5 global points at every period, fewer
+# where the total is rounded down to a multiple of _ALIGN (by default 15, with the 17
+# focused ones of n_side = 7 32 points). 11 (24 in all, with 13 focused points) found
+# the same roots on 64 random hard 20-layer models and was ~25% faster, but 7 of 9,381
+# simulator prior draws lost a root (NaN) against 2 with 19; with 3 global points
+# modes jumped. Between 19 global + 13 focused and 15 + 17 (both 32 points, the same
+# cost), the latter jumped less (2026-12-03, against disba and a dense global scan):
+# 2 of 1,198 prior draws (random periods) with the first overtone taken, against 4,
+# and 4 of 64 hard 60-layer models off the 1,536-point global search, against 7 and a NaN.
 _TRACKING_DIVISOR = 5
 # Secular-function evaluations are vectorised along the last axis (the points of one
 # model): XLA's CPU loops run at full vector width only when that axis is a multiple
@@ -266,8 +271,8 @@ _ALIGN = 8
 
 
 def _aligned(n):
-    """``n`` rounded to the nearest positive multiple of ``_ALIGN``."""
-    return max(_ALIGN, _ALIGN * round(n / _ALIGN))
+    """``n`` rounded to the nearest positive multiple of ``_ALIGN`` (halves down: 36 → 32)."""
+    return max(_ALIGN, _ALIGN * ((n + _ALIGN // 2 - 1) // _ALIGN))
 
 
 def _pad_periods(tree, n):
@@ -309,7 +314,7 @@ def continuation_search(
         n_tracking = _aligned(n_focused + n_tracking) - n_focused
     if mode == 0:
         # Uniform in log c: every cell of the merged grid is then at most a fixed fraction
-        # of c wide (15% with 19 points from 0.86 × 0.5 to 6 km/s), wherever the focused
+        # of c wide (21% with 15 points from 0.86 × 0.5 to 6 km/s), wherever the focused
         # cells have grown wide. A grid crowded at c_lo (half of velocity_grid's points)
         # left cells of 50% near 1 km/s: where the fundamental drops steeply into a slow
         # sediment, a prediction 8% off put it in one cell with the first overtone.
