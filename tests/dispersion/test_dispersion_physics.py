@@ -292,6 +292,22 @@ def test_two_close_periods_do_not_throw_the_prediction_off(dtype):
     _prior_draw_matches_disba(params, periods, dtype, spherical=True)
 
 
+@pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
+def test_fundamental_is_kept_beyond_the_second_focused_cell(dtype):
+    """A prior draw (1.3 km of sediment, Vs falling from 2.34 to 1.60 km/s) at 8 of its
+    random periods. The roots carried to 2.35 s are poorly converged across wide cells, so
+    the prediction there is 0.3 % low; with 5 focused points per side, the cells grew
+    8.5× per point and the fundamental (2.852 km/s) and the first overtone (2.905) fell
+    in the third cell above the prediction: the second overtone (2.980) was returned. With 7 points
+    per side the cells grow 4.2× per point. Reference: disba on the flattened model."""
+    params = [1.3162, 2.3436, 1.6028, 51.5945, 3.5596, 3.8655, 3.0075, 2.6347, 2.6661, 1.8289,
+              3.9467, 4.9450, 4.7081, 4.9365, 4.6378, 4.5925, 4.3397, 4.5433, 4.6470, 4.1736,
+              4.7734, 4.1390, 3.9627]
+    periods = np.array([2.3486, 2.7418, 2.7652, 3.0849, 3.8064, 4.2134, 4.4122, 5.1876])
+    reference = _prior_draw_matches_disba(params, periods, dtype, spherical=True)
+    assert abs(reference[0] - 2.8518) < 1e-3
+
+
 def test_float32_earth_flattening_keeps_thin_layers():
     """Flattened thicknesses of 1 m – 10 km layers in float32 agree with float64 to rounding.
 
