@@ -298,8 +298,9 @@ def test_fundamental_is_kept_beyond_the_second_focused_cell(dtype):
     random periods. The roots carried to 2.35 s are poorly converged across wide cells, so
     the prediction there is 0.3 % low; with 5 focused points per side, the cells grew
     8.5× per point and the fundamental (2.852 km/s) and the first overtone (2.905) fell
-    in the third cell above the prediction: the second overtone (2.980) was returned. With 7 points
-    per side the cells grow 4.2× per point. Reference: disba on the flattened model."""
+    in the third cell above the prediction: the second overtone (2.980) was returned.
+    With 7 points per side the cells grow 4.2× per point. Reference: disba on the
+    flattened model."""
     params = [1.3162, 2.3436, 1.6028, 51.5945, 3.5596, 3.8655, 3.0075, 2.6347, 2.6661, 1.8289,
               3.9467, 4.9450, 4.7081, 4.9365, 4.6378, 4.5925, 4.3397, 4.5433, 4.6470, 4.1736,
               4.7734, 4.1390, 3.9627]
