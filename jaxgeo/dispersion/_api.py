@@ -353,6 +353,9 @@ def mode_count(periods, thickness, vp, vs, rho, *, wave="rayleigh", n_grid=_DEFA
     A diagnostic for the root search: if it differs between ``n_grid`` and
     ``2 * n_grid`` at a period, roots closer than a grid cell exist there and modes
     above them may be mislabelled at the smaller grid. Shape of ``periods``, int32.
+    In float32 (Rayleigh waves) the count starts at the precision floor
+    ``max β / 31.6`` (see :mod:`jaxgeo.dispersion._search`): modes slower than it are
+    not counted, rather than counted from rounding noise.
     """
     (periods, thickness, vp, vs, rho), _ = _prepare(periods, thickness, vp, vs, rho)
     shape = periods.shape

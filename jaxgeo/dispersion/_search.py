@@ -141,8 +141,13 @@ def scan_secular(omega, thickness, vp, vs, rho, wave, n_grid):
     """Secular function on the fixed grid.
 
     Returns ``grid`` (n_grid,) in km/s and ``values`` (P, n_grid) for ``omega`` (P,).
+    In float32 (Rayleigh waves) the grid starts at :func:`precision_floor` where that is
+    above ``c_lo``: below it the function's sign is rounding noise, and counting its
+    sign changes there would report spurious modes.
     """
     c_lo, c_hi = velocity_bounds(thickness, vs, wave)
+    c_floor = precision_floor(thickness, vs, wave, omega.dtype)
+    c_lo = jnp.minimum(jnp.maximum(c_lo, c_floor), c_hi)
     grid = velocity_grid(c_lo, c_hi, n_grid, omega.dtype)
     values = secular_function(grid[None, :], omega[:, None], thickness, vp, vs, rho, wave=wave)
     return grid, values

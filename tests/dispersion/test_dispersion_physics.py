@@ -218,6 +218,28 @@ def test_continuation_finds_the_fundamental_of_the_global_search(n_layers):
     np.testing.assert_array_less(ours, np.asarray(hi) * (1 + 1e-9))
 
 
+def test_float32_mode_count_does_not_count_rounding_noise():
+    """A 0.1 km/s sediment: below the float32 precision floor the secular function's sign
+    is noise, and ``mode_count`` in float32 counted 24-33 modes where float64 counts 13-15.
+    It now starts at the floor, and equals the float64 count on that same grid."""
+    from jaxgeo.dispersion._search import bracket_mode, precision_floor, velocity_bounds, velocity_grid
+    from jaxgeo.dispersion._secular import secular_function
+
+    rng = np.random.default_rng(11)
+    model = [a[0] for a in _hard_models(rng, 1, 20)]
+    model[2][0], model[1][0] = 0.1, 1.72
+    model[3] = 0.32 * model[1] + 0.77
+    periods = np.logspace(0.0, 1.0, 8)
+    counts32 = np.asarray(mode_count(periods.astype(np.float32), *(a.astype(np.float32) for a in model)))
+    thickness, vp, vs, rho = (jnp.asarray(a) for a in model)
+    c_lo, c_hi = velocity_bounds(thickness, vs, "rayleigh")
+    floor = precision_floor(thickness, vs, "rayleigh", jnp.float32).astype(jnp.float64)
+    grid = velocity_grid(jnp.maximum(c_lo, floor), c_hi, 96, jnp.float64)
+    values = secular_function(grid[None, :], jnp.asarray(2 * np.pi / periods)[:, None], thickness, vp, vs, rho)
+    np.testing.assert_array_equal(counts32, np.asarray(bracket_mode(grid, values, 0)[-1]))
+    assert counts32.max() < 20
+
+
 def test_float32_returns_nan_not_a_wrong_root_below_its_precision_floor():
     """Very slow sediments: float32 roots are right (vs float64) or NaN, never another root.
 
