@@ -65,6 +65,10 @@ _SCRIPT = textwrap.dedent(
     np.testing.assert_allclose(got, f(x, y)[0], rtol=0, atol=0)
     g = jax.grad(lambda x: split(x, y)[0].sum())(x)
     np.testing.assert_allclose(g, jax.grad(lambda x: f(x, y)[0].sum())(x), rtol=1e-15)
+    # under an outer vmap (a batch of batches), as a user's vmapped loss would call it
+    xs, ys = jnp.stack([x, 2.0 * x]), jnp.stack([y, y + 1.0])
+    for got, want in zip(jax.vmap(split)(xs, ys), jax.vmap(f)(xs, ys)):
+        np.testing.assert_allclose(got, want, rtol=0, atol=0)
     try:
         split(x, y[:4])
     except ValueError as error:
