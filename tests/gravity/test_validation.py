@@ -72,3 +72,12 @@ def test_checks_can_be_skipped_and_are_skipped_under_jit():
     prisms[1, 0] = 100.0  # west > east
     prism_gravity(COORDS, prisms, DENSITY, validate=False)  # no error: the caller opted out
     jax.jit(lambda p: prism_gravity(COORDS, p, DENSITY))(jnp.asarray(prisms))  # traced: not inspectable
+
+
+@pytest.mark.parametrize("block", [(0, 8, 8), (8, 8), (8.0, 8, 8), (True, 8, 8)])
+def test_bad_cell_block_is_named(block):
+    mesh = PrismMesh(np.array([0.0, 10.0, 15.0]), np.array([0.0, 1.0]), np.array([-1.0, 0.0]))
+    with pytest.raises(ValueError, match="'cell_block' must be None or three integers >= 1"):
+        prism_gravity(COORDS, mesh, np.ones(2), cell_block=block)
+    with pytest.raises(ValueError, match="'cell_block'"):
+        prism_gravity_jacobian(COORDS, mesh, cell_block=block)
