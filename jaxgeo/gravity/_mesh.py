@@ -202,7 +202,7 @@ def mesh_forward(field: Field, accuracy: Accuracy, points, mesh: PrismMesh, dens
 
     @jax.checkpoint
     def box_sum(pts, e_edges, n_edges, u_edges, rho, w):
-        X, Y, Z, bounds = _offsets(pts, e_edges, n_edges, u_edges)
+        X, Y, Z, _ = _offsets(pts, e_edges, n_edges, u_edges)
         # The box-wide vertex sum applies where every (point, cell) pair of the box is
         # within near_ratio (empty cells aside) and no point touches the closed box:
         # no face jump and no undefined edge can occur. Tested conservatively per point
