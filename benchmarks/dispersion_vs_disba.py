@@ -44,6 +44,7 @@ import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 from jax.sharding import Mesh, NamedSharding, PartitionSpec  # noqa: E402
 
+from jaxgeo.parallel import compiler_options  # noqa: E402
 from jaxgeo.dispersion import (  # noqa: E402
     group_velocity,
     phase_and_group_velocity,
@@ -94,10 +95,15 @@ def disba_rate(models, kind, n_models):
     return n_models / (time.perf_counter() - start)
 
 
+# jax.jit compiles with the options of the outermost function only: the batched
+# call passes on the options jaxgeo's own entry points use (--default-codegen: none).
+_OPTIONS = compiler_options()
+
+
 def jaxgeo_rate(models, kind, dtype, repeat):
     fn = {"phase": phase_velocity, "group": group_velocity, "both": phase_and_group_velocity}[kind]
     periods = jnp.asarray(PERIODS, dtype=dtype)
-    batched = jax.jit(jax.vmap(lambda *m: fn(periods, *m, validate=False)))
+    batched = jax.jit(jax.vmap(lambda *m: fn(periods, *m, validate=False)), compiler_options=_OPTIONS)
     arrays = shard([jnp.asarray(a, dtype=dtype) for a in models])
     start = time.perf_counter()
     jax.block_until_ready(batched(*arrays))
@@ -116,7 +122,7 @@ def kernel_rates(models, n_models, repeat):
             for parameter in ("velocity_s", "velocity_p", "density", "thickness"):
                 ps(period, 0, "rayleigh", parameter)
     disba_rate_ = n_models / (time.perf_counter() - sensitivity_start)
-    batched = jax.jit(jax.vmap(lambda *m: sensitivity_kernels(PERIODS, *m, validate=False)))
+    batched = jax.jit(jax.vmap(lambda *m: sensitivity_kernels(PERIODS, *m, validate=False)), compiler_options=_OPTIONS)
     arrays = [jnp.asarray(a[:n_models]) for a in models]
     if n_models % jax.device_count() == 0:
         arrays = shard(arrays)
@@ -151,10 +157,17 @@ def main():
         default=_N_DEVICES,
         help="JAX host devices the batch is sharded over (default: one per core)",
     )
+    parser.add_argument(
+        "--default-codegen",
+        action="store_true",
+        help="compile without jaxgeo.parallel.compiler_options() (XLA's default vector width)",
+    )
     args = parser.parse_args()
+    if args.default_codegen:
+        _OPTIONS.clear()
     print(
         f"machine: {cpu_name()}, {os.cpu_count()} cores, {jax.device_count()} JAX device(s) (batch sharded over them), "
-        f"jax {jax.__version__}, disba {disba.__version__}"
+        f"jax {jax.__version__}, disba {disba.__version__}, compiler options {_OPTIONS or 'XLA defaults'}"
     )
     if args.batch % jax.device_count():
         parser.error(f"--batch ({args.batch}) must be a multiple of the device count ({jax.device_count()})")

@@ -30,7 +30,29 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["use_cpu_cores", "split_batch", "local_devices"]
+__all__ = ["use_cpu_cores", "split_batch", "local_devices", "compiler_options"]
+
+# XLA:CPU vectorises loops 256 bits wide by default, even where the CPU has 512-bit
+# (AVX-512) registers. The dispersion secular function is long straight-line float
+# arithmetic per trial velocity, and 512-bit code evaluated it 1.3-1.5x faster on the
+# project's 2-core Xeon (benchmarks/README.md). The option is set per compiled
+# function, never process-wide; on a CPU without AVX-512 LLVM uses the widest vectors
+# it has, and other backends ignore CPU options.
+_COMPILER_OPTIONS = {"xla_cpu_prefer_vector_width": 512}
+
+
+def compiler_options() -> dict:
+    """XLA options that jaxgeo's own jitted entry points compile with.
+
+    ``jax.jit`` applies the options of the outermost compiled function only, so code
+    that wraps jaxgeo operators in its own ``jit`` (``jax.jit(jax.vmap(phase_velocity))``)
+    gets the same code generation by passing them on::
+
+        batched = jax.jit(jax.vmap(f), compiler_options=jaxgeo.parallel.compiler_options())
+
+    Returns a new dict each call.
+    """
+    return dict(_COMPILER_OPTIONS)
 
 
 def use_cpu_cores(n: int | None = None) -> int:

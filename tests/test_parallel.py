@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxgeo.parallel import local_devices, split_batch, use_cpu_cores
+from jaxgeo.parallel import compiler_options, local_devices, split_batch, use_cpu_cores
 
 
 def test_one_device_returns_the_function_itself():
@@ -41,6 +41,40 @@ def test_use_cpu_cores_after_start_explains_itself():
     assert use_cpu_cores(have) == have  # already true: fine
     with pytest.raises(RuntimeError, match="before the first JAX computation"):
         use_cpu_cores(have + 1)
+
+
+def test_compiler_options_are_a_fresh_dict_that_jit_accepts():
+    options = compiler_options()
+    assert options == {"xla_cpu_prefer_vector_width": 512}
+    options["xla_cpu_prefer_vector_width"] = 128
+    assert compiler_options()["xla_cpu_prefer_vector_width"] == 512
+    f = jax.jit(lambda x: jnp.exp(-x) * x, compiler_options=compiler_options())
+    x = jnp.linspace(0.0, 3.0, 37)
+    np.testing.assert_allclose(f(x), np.exp(-np.asarray(x)) * np.asarray(x), rtol=1e-15)
+
+
+@pytest.mark.parametrize("dtype, rtol", [(np.float64, 1e-12), (np.float32, 1e-6)])
+def test_dispersion_entry_points_compile_alone_and_inside_a_callers_jit(dtype, rtol):
+    # Compiler options are accepted on the outermost jit only: the dispersion entry
+    # points use them when called directly and leave them to the caller inside a
+    # transform; the values agree either way, and with the caller's options too.
+    from jaxgeo.dispersion import phase_and_group_velocity
+
+    periods = jnp.asarray([2.0, 8.0, 30.0], dtype)
+    model = [jnp.asarray(a, dtype) for a in ([1.5, 20.0, 0.0], [3.0, 6.0, 8.0], [1.6, 3.5, 4.6], [2.2, 2.8, 3.3])]
+
+    def call(p):
+        return phase_and_group_velocity(p, *model, validate=False)
+
+    alone = call(periods)
+    inside = jax.jit(call)(periods)
+    with_options = jax.jit(call, compiler_options=compiler_options())(periods)
+    mapped = jax.vmap(call)(periods[None])
+    for other in (inside, with_options, (mapped[0][0], mapped[1][0])):
+        for a, b in zip(alone, other):
+            assert a.dtype == dtype
+            np.testing.assert_allclose(b, a, rtol=rtol)
+    assert np.all(np.isfinite(alone[0]))
 
 
 _SCRIPT = textwrap.dedent(

@@ -92,8 +92,14 @@ def layer_functions(x, r2):
     # no jumps or kinks from it and secant steps converge superlinearly. One exp serves
     # both branches.
     h = jnp.where(small, jnp.where(grow, z * z * (20.0 - 48.0 * z), 0.0), w)
-    e_h = jnp.exp(-h)
-    decay = e_h * e_h
+    # One exp serves both: e^{-h} = sqrt(e^{-2h}). (Written as exp(-h)², XLA's simplifier
+    # turns the square into a second exp(-2h), and XLA:CPU's float64 exp, a rational
+    # approximation with a division, costs several times a square root.) Where e^{-2h}
+    # underflows (h > 354 in float64, > 44 in float32) e^{-h} is set to 0: it multiplies
+    # only the "1" term of the compound matrix, then negligible against cosh·cosh ≥ 1/4.
+    decay = jnp.exp(-2.0 * h)
+    positive = decay > 0
+    e_h = jnp.where(positive, jnp.sqrt(jnp.where(positive, decay, 1.0)), 0.0)
     # Evanescent: cosh(w) e^{-w} = (1 + e^{-2w})/2, sinh(w) e^{-w} = (1 - e^{-2w})/2.
     cos_w, sin_w = cos_sin(w)  # vectorised; XLA:CPU's sin/cos are scalar calls
     ch_far = jnp.where(grow, 0.5 * (1.0 + decay), cos_w)
@@ -104,7 +110,21 @@ def layer_functions(x, r2):
     sh_series = 1.0 + z * (1 / 6 + z * (1 / 120 + z * (1 / 5040 + z * (1 / 362880 + z * (1 / 39916800)))))
     ch = jnp.where(small, ch_series * e_h, ch_far)
     shx = jnp.where(small, sh_series * e_h, sh_far)
-    return ch, x * shx, scale
+    return _computed_once(ch, x), _computed_once(x * shx, x), _computed_once(scale, x)
+
+
+def _computed_once(value, x):
+    """``value`` divided by an exact 1 (``x >= 0``) that the compiler cannot fold.
+
+    XLA:CPU fuses cheap elementwise producers into every consumer and so recomputes
+    them once per consumer: the five compound-matrix components of a layer each
+    recomputed both layers' cos/sin polynomials and series. A division counts as
+    expensive and is not duplicated, so each value is computed once per layer and
+    read by the five. Measured on the 2-core Xeon (float64, 20 layers, one device):
+    ~1,700 → ~770 HLO operations per layer step. The value is unchanged (a division
+    by 1 is exact) and so is its derivative.
+    """
+    return value / jnp.where(x >= 0, 1.0, -1.0).astype(value.dtype)
 
 
 def _max_abs_normalise(vector):
