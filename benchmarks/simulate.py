@@ -41,7 +41,7 @@ jax.config.update("jax_enable_x64", True)
 
 from _devices import start_devices  # noqa: E402  (benchmarks/_devices.py)
 
-from jaxgeo.parallel import split_batch  # noqa: E402
+from jaxgeo.parallel import compiler_options, split_batch  # noqa: E402
 
 DEVICES = start_devices()
 
@@ -94,13 +94,17 @@ def time_split(batch, repeats):
     (the two halves of ``jaxgeo.earth.batched_forward``)."""
     params = batch["params"]
     periods = batch["phase_periods"]
-    disp = jax.jit(split_batch(jax.vmap(lambda p, t: _dispersion_data(p, t, CONFIG))))
+    # simulate compiles with jaxgeo.parallel.compiler_options(); so do its two halves here.
+    options = compiler_options()
+    disp = jax.jit(split_batch(jax.vmap(lambda p, t: _dispersion_data(p, t, CONFIG))), compiler_options=options)
     rf_one = lambda p, s, a: _receiver_data(p, s, a, CONFIG)  # noqa: E731
     chunk = _rf_batch_size(CONFIG)
     if chunk > 0:
-        rf = jax.jit(split_batch(lambda *a: jax.lax.map(lambda x: rf_one(*x), a, batch_size=chunk)))
+        rf = jax.jit(
+            split_batch(lambda *a: jax.lax.map(lambda x: rf_one(*x), a, batch_size=chunk)), compiler_options=options
+        )
     else:
-        rf = jax.jit(split_batch(jax.vmap(rf_one)))
+        rf = jax.jit(split_batch(jax.vmap(rf_one)), compiler_options=options)
     _, _, t_disp = timed(lambda: disp(params, periods), repeats)
     _, _, t_rf = timed(lambda: rf(params, batch["slowness"], batch["gauss"]), repeats)
     return t_disp, t_rf

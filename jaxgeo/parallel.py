@@ -23,6 +23,7 @@ all local devices of the default backend (``devices`` option of each).
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Sequence
 
@@ -30,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["use_cpu_cores", "split_batch", "local_devices", "compiler_options"]
+__all__ = ["use_cpu_cores", "split_batch", "local_devices", "compiler_options", "entry_point_jit"]
 
 # XLA:CPU vectorises loops 256 bits wide by default, even where the CPU has 512-bit
 # (AVX-512) registers. The dispersion secular function is long straight-line float
@@ -53,6 +54,28 @@ def compiler_options() -> dict:
     Returns a new dict each call.
     """
     return dict(_COMPILER_OPTIONS)
+
+
+def entry_point_jit(fn: Callable, static_argnames: Sequence[str] = ()) -> Callable:
+    """``jax.jit`` of ``fn`` that compiles with :func:`compiler_options` when called directly.
+
+    JAX accepts compiler options on the outermost ``jit`` only. Called from outside any
+    transform, the wrapper runs ``fn`` compiled with the options; inside a caller's
+    ``jit``, ``vmap`` or ``grad`` (any argument a tracer) it is a plain ``jax.jit``, and
+    the caller's compilation decides.
+    """
+    from ._validation import is_traced
+
+    nested = jax.jit(fn, static_argnames=tuple(static_argnames))
+    outermost = jax.jit(fn, static_argnames=tuple(static_argnames), compiler_options=compiler_options())
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        return (nested if is_traced(args, kwargs) else outermost)(*args, **kwargs)
+
+    # Compilations cached so far, both ways (as jax.jit's own _cache_size).
+    call._cache_size = lambda: outermost._cache_size() + nested._cache_size()
+    return call
 
 
 def use_cpu_cores(n: int | None = None) -> int:

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .._validation import check_choice, check_positive, is_traced, validate_layered_model
-from ..parallel import compiler_options
+from ..parallel import entry_point_jit
 from ._implicit import make_phase_root
 from ._search import bracket_mode, scan_secular
 
@@ -135,22 +135,9 @@ def earth_flattening(thickness, vp, vs, rho, *, wave="rayleigh", radius=EARTH_RA
 _STATIC = ("wave", "mode", "spherical", "n_grid")
 
 
-def _entry_point(fn, static):
-    """``jax.jit`` of ``fn``, compiled with :func:`jaxgeo.parallel.compiler_options` when
-    called from outside any transform (JAX accepts compiler options on the outermost
-    ``jit`` only; inside a caller's ``jit``/``vmap``/``grad`` the caller's apply)."""
-    nested = jax.jit(fn, static_argnames=static)
-    outermost = jax.jit(fn, static_argnames=static, compiler_options=compiler_options())
-
-    @functools.wraps(fn)
-    def call(*args, **kwargs):
-        return (nested if is_traced(args, kwargs) else outermost)(*args, **kwargs)
-
-    return call
 
 
-
-@functools.partial(_entry_point, static=_STATIC)
+@functools.partial(entry_point_jit, static_argnames=_STATIC)
 def _phase(periods, thickness, vp, vs, rho, wave, mode, spherical, n_grid):
     if spherical:
         thickness, vp, vs, rho = earth_flattening(thickness, vp, vs, rho, wave=wave)
@@ -170,12 +157,12 @@ def _phase_and_group_core(periods, thickness, vp, vs, rho, wave, mode, spherical
     return c, c / (1.0 - omega / c * dc_domega)
 
 
-@functools.partial(_entry_point, static=_STATIC)
+@functools.partial(entry_point_jit, static_argnames=_STATIC)
 def _group(periods, thickness, vp, vs, rho, wave, mode, spherical, n_grid):
     return _phase_and_group_core(periods, thickness, vp, vs, rho, wave, mode, spherical, n_grid)[1]
 
 
-@functools.partial(_entry_point, static=_STATIC)
+@functools.partial(entry_point_jit, static_argnames=_STATIC)
 def _phase_and_group(periods, thickness, vp, vs, rho, wave, mode, spherical, n_grid):
     return _phase_and_group_core(periods, thickness, vp, vs, rho, wave, mode, spherical, n_grid)
 
@@ -352,7 +339,7 @@ def sensitivity_kernels(
     return {"velocity": values, "vs": d_vs, "vp": d_vp, "rho": d_rho, "thickness": d_thickness}
 
 
-@functools.partial(_entry_point, static=_STATIC + ("velocity",))
+@functools.partial(entry_point_jit, static_argnames=_STATIC + ("velocity",))
 def _kernels(periods, thickness, vp, vs, rho, wave, mode, spherical, n_grid, velocity):
     fn = _phase if velocity == "phase" else _group
 

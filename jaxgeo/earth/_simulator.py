@@ -72,7 +72,7 @@ import numpy as np
 
 from .. import dispersion as _dispersion
 from ..receiver import frequency_count, receiver_function
-from ..parallel import split_batch
+from ..parallel import entry_point_jit, split_batch
 from . import _prior as P
 from ._model import (
     DEFAULT_LAYERING,
@@ -335,7 +335,7 @@ def _uniform(key, shape, bounds, dtype):
     return lo + (hi - lo) * jax.random.uniform(key, shape, dtype=dtype)
 
 
-@functools.partial(jax.jit, static_argnames=("n", "config"))
+@functools.partial(entry_point_jit, static_argnames=("n", "config"))
 def simulate(key, n: int, config: SimulatorConfig = SimulatorConfig()):
     """Draw ``n`` prior models and their noisy joint data, all on the device.
 
