@@ -39,10 +39,12 @@ _WAVES = ("rayleigh", "love")
 _N_FIRST = {4: 10, 8: 16}
 _N_LOCAL = {4: 3, 8: 4}
 # Periods whose brackets are still the widest after _N_LOCAL steps (a poor prediction
-# over a large period gap) and the extra steps they get (6 / 10 measured 10-15%
-# faster but lost accuracy on 2 more of 64 hard 20-layer models in float64).
+# over a large period gap, a nearly step-like secular function) and the extra steps
+# they get: at least _N_RESCUE, a quarter of the periods (see continuation_search).
+# float64 took 14 on an eighth of the periods until 2026-12-03; 10 on a quarter left
+# 1 instead of 6 of 600 prior draws more than 5e-6 off disba (8: 2).
 _N_RESCUE = 4
-_N_EXTRA = {4: 10, 8: 14}
+_N_EXTRA = {4: 10, 8: 10}
 # Points of the focused grid on each side of the predicted root (2 * 7 + 3 in all; see
 # _TRACKING_DIVISOR in _search.py for the measurements behind 7).
 _N_SIDE = 7
