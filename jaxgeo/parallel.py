@@ -6,7 +6,7 @@ device per core (or per GPU) each device runs its share of the batch alone, whic
 measured 1.3-1.6× faster on a 2-core CPU for the dispersion search
 (benchmarks/README.md).
 
-Two pieces:
+Three pieces:
 
 - :func:`use_cpu_cores` makes JAX expose one CPU device per core. It must run before
   JAX starts its CPU backend (before the first computation); the ``jaxgeo`` command-line
@@ -16,6 +16,9 @@ Two pieces:
   trimmed again. With a single device it returns the function unchanged, so code that
   uses it costs nothing on a one-device machine. It works inside ``jit`` and under
   ``grad``.
+- :func:`compiler_options` are the XLA options the dispersion entry points and
+  ``jaxgeo.earth.simulate`` compile with (:func:`entry_point_jit`); code that wraps
+  them in its own ``jit`` passes them to that ``jit``.
 
 ``jaxgeo.earth.simulate`` and ``jaxgeo.gravity.prism_gravity`` use :func:`split_batch` over
 all local devices of the default backend (``devices`` option of each).
