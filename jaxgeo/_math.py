@@ -57,33 +57,51 @@ _SPLITS = {np.dtype("float64"): _split_half_pi(np.float64, 30), np.dtype("float3
 _TERMS = {np.dtype("float64"): 9, np.dtype("float32"): 6}
 
 
-def _cos_sin_reduced(r, terms):
-    w = r * r
-    cos_acc = jnp.full_like(w, (-1) ** (terms - 1) / math.factorial(2 * terms - 2))
-    sin_acc = jnp.full_like(w, (-1) ** (terms - 1) / math.factorial(2 * terms - 1))
+def cos_sin_polynomials(u, dtype):
+    """``(Σ (−u)^k/(2k)!, Σ (−u)^k/(2k+1)!)``: ``(cos r, sin r / r)`` at ``u = r²``.
+
+    The Taylor polynomials behind :func:`cos_sin`, as many terms as ``dtype`` needs for
+    ``|u| ≤ (π/4)²``. At ``u = −z`` (``0 < z``) they are ``cosh √z`` and
+    ``sinh √z / √z``, exact to the same order for ``|z| ≤ (π/4)²``.
+    """
+    terms = _TERMS[np.dtype(dtype)]
+    cos_acc = jnp.full_like(u, (-1) ** (terms - 1) / math.factorial(2 * terms - 2))
+    sin_acc = jnp.full_like(u, (-1) ** (terms - 1) / math.factorial(2 * terms - 1))
     for k in range(terms - 2, -1, -1):
-        cos_acc = cos_acc * w + (-1) ** k / math.factorial(2 * k)
-        sin_acc = sin_acc * w + (-1) ** k / math.factorial(2 * k + 1)
-    return cos_acc, r * sin_acc
+        cos_acc = cos_acc * u + (-1) ** k / math.factorial(2 * k)
+        sin_acc = sin_acc * u + (-1) ** k / math.factorial(2 * k + 1)
+    return cos_acc, sin_acc
 
 
-@jax.custom_jvp
-def cos_sin(x):
-    """(cos x, sin x) of a real float32/float64 array."""
-    x = jnp.asarray(x)
+def reduce_half_pi(x):
+    """``(r, q)`` with ``x = q·π/2 + r``, ``|r| ≤ π/4`` (three-part Cody–Waite reduction)
+    and ``q`` the nearest integer (as an int32 array; ``q mod 4`` is the quadrant)."""
     dtype = np.dtype(x.dtype)
     if dtype not in _SPLITS:
         raise TypeError(f"cos_sin supports float32 and float64 arrays, got {dtype}")
     c1, c2, c3 = _SPLITS[dtype]
     q = jnp.round(x * np.asarray(2.0 / math.pi, dtype))
     r = ((x - q * c1) - q * c2) - q * c3
-    c, s = _cos_sin_reduced(r, _TERMS[dtype])
-    quadrant = jnp.bitwise_and(q.astype(jnp.int32), 3)
+    return r, q.astype(jnp.int32)
+
+
+def rotate_quadrant(cos_r, sin_r, q):
+    """``(cos x, sin x)`` from ``cos r``, ``sin r`` and ``q`` of :func:`reduce_half_pi`."""
+    quadrant = jnp.bitwise_and(q, 3)
     swap = (quadrant & 1) == 1
-    cos_x = jnp.where(swap, -s, c)
-    sin_x = jnp.where(swap, c, s)
+    cos_x = jnp.where(swap, -sin_r, cos_r)
+    sin_x = jnp.where(swap, cos_r, sin_r)
     flip = quadrant >= 2
     return jnp.where(flip, -cos_x, cos_x), jnp.where(flip, -sin_x, sin_x)
+
+
+@jax.custom_jvp
+def cos_sin(x):
+    """(cos x, sin x) of a real float32/float64 array."""
+    x = jnp.asarray(x)
+    r, q = reduce_half_pi(x)
+    c, s_over_r = cos_sin_polynomials(r * r, x.dtype)
+    return rotate_quadrant(c, r * s_over_r, q)
 
 
 @cos_sin.defjvp

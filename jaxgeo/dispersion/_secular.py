@@ -47,7 +47,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .._math import cos_sin
+from .._math import cos_sin_polynomials, reduce_half_pi, rotate_quadrant
 
 __all__ = ["secular_function", "layer_functions"]
 
@@ -100,16 +100,19 @@ def layer_functions(x, r2):
     decay = jnp.exp(-2.0 * h)
     positive = decay > 0
     e_h = jnp.where(positive, jnp.sqrt(jnp.where(positive, decay, 1.0)), 0.0)
+    # One pair of polynomials serves the oscillatory and the series branch: cos and
+    # sin of w reduced to |ρ| ≤ π/4 are Taylor polynomials in ρ² (as jaxgeo._math.cos_sin,
+    # vectorised where XLA:CPU's sin/cos are scalar calls), and the same polynomials at
+    # -z are the series cosh √z = Σ z^n/(2n)! and sinh √z / √z = Σ z^n/(2n+1)! for |z| < 1/4.
+    rho, quadrant = reduce_half_pi(w)
+    cos_p, sin_p = cos_sin_polynomials(jnp.where(small, -z, rho * rho), z.dtype)
+    cos_w, sin_w = rotate_quadrant(cos_p, rho * sin_p, quadrant)
     # Evanescent: cosh(w) e^{-w} = (1 + e^{-2w})/2, sinh(w) e^{-w} = (1 - e^{-2w})/2.
-    cos_w, sin_w = cos_sin(w)  # vectorised; XLA:CPU's sin/cos are scalar calls
     ch_far = jnp.where(grow, 0.5 * (1.0 + decay), cos_w)
     sh_far = jnp.where(grow, 0.5 * (1.0 - decay), sin_w) / w
     scale = jnp.where(grow | small, e_h, 1.0)
-    # Series (both signs of z): cosh = Σ z^n/(2n)!, sinh(xr)/(xr) = Σ z^n/(2n+1)!.
-    ch_series = 1.0 + z * (1 / 2 + z * (1 / 24 + z * (1 / 720 + z * (1 / 40320 + z * (1 / 3628800)))))
-    sh_series = 1.0 + z * (1 / 6 + z * (1 / 120 + z * (1 / 5040 + z * (1 / 362880 + z * (1 / 39916800)))))
-    ch = jnp.where(small, ch_series * e_h, ch_far)
-    shx = jnp.where(small, sh_series * e_h, sh_far)
+    ch = jnp.where(small, cos_p * e_h, ch_far)
+    shx = jnp.where(small, sin_p * e_h, sh_far)
     return _computed_once(ch, x), _computed_once(x * shx, x), _computed_once(scale, x)
 
 
