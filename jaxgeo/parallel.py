@@ -34,6 +34,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._validation import is_traced
+
 __all__ = ["use_cpu_cores", "split_batch", "local_devices", "compiler_options", "entry_point_jit"]
 
 # XLA:CPU vectorises loops 256 bits wide by default, even where the CPU has 512-bit
@@ -67,8 +69,6 @@ def entry_point_jit(fn: Callable, static_argnames: Sequence[str] = ()) -> Callab
     ``jit``, ``vmap`` or ``grad`` (any argument a tracer) it is a plain ``jax.jit``, and
     the caller's compilation decides.
     """
-    from ._validation import is_traced
-
     nested = jax.jit(fn, static_argnames=tuple(static_argnames))
     outermost = jax.jit(fn, static_argnames=tuple(static_argnames), compiler_options=compiler_options())
 

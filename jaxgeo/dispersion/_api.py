@@ -133,10 +133,9 @@ def earth_flattening(thickness, vp, vs, rho, *, wave="rayleigh", radius=EARTH_RA
 
 # The cores are jitted with their options static: called eagerly, the fixed-size
 # search would otherwise be re-traced and re-compiled on every call; inside a user's
-# jit/vmap/grad the inner jit is simply inlined.
+# jit/vmap/grad the inner jit is simply inlined. Called directly they compile with
+# jaxgeo.parallel.compiler_options() (entry_point_jit).
 _STATIC = ("wave", "mode", "spherical", "n_grid")
-
-
 
 
 @functools.partial(entry_point_jit, static_argnames=_STATIC)
