@@ -125,3 +125,39 @@ def test_step_like_roots_of_prior_draws_converge_to_disba():
         assert reference.velocity.size == periods.size
         error = _relative_error(ours[i], reference.velocity)
         assert error.max() < PHASE_TOL[np.float64], (i, error.max())  # measured <= 8.4e-7
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_osculating_modes_of_prior_draws_keep_the_fundamental(dtype):
+    """Three prior draws (100 layers, spherical, 60 random periods, as the simulator runs
+    them) on which the fundamental and the first overtone come within 0.3-2 % of each
+    other at a period that follows a large gap: the prediction was off by more than
+    that, both roots fell in one grid cell and cancelled, and the search returned the
+    second overtone (2.5-90 % off disba) until the dip of the secular function below the
+    bracket was probed (2026-12-03; 8 such draws of 2,000 before, 2 after).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    from jaxgeo.dispersion import earth_flattening
+    from jaxgeo.earth import DEFAULT_LAYERING, layered_model, sample_prior
+
+    draws = [(21, 351), (22, 311), (24, 136)]
+    params, periods = [], []
+    for seed, draw in draws:
+        key_params, key_periods = jax.random.split(jax.random.key(seed))
+        params.append(sample_prior(key_params, 400, jnp.float64)[draw])
+        log_periods = jax.random.uniform(
+            key_periods, (400, 60), minval=np.log(2.0), maxval=np.log(160.0), dtype=jnp.float64
+        )
+        periods.append(np.sort(np.exp(np.asarray(log_periods)), axis=-1)[draw])
+    models = layered_model(jnp.stack(params), DEFAULT_LAYERING)
+    ours = jax.vmap(lambda t, *m: phase_velocity(t, *m, spherical=True, validate=False))(
+        jnp.asarray(np.array(periods), dtype), *(a.astype(dtype) for a in models)
+    )
+    for i, (seed, draw) in enumerate(draws):
+        flat = [np.asarray(a[i]) for a in jax.vmap(earth_flattening)(*models)]
+        keep = (flat[0] > 0) | (np.arange(flat[0].size) == flat[0].size - 1)
+        reference = disba.PhaseDispersion(*(a[keep] for a in flat), algorithm="dunkin")(periods[i], 0, "rayleigh")
+        error = _relative_error(ours[i], _on_periods(reference, periods[i]))
+        assert error.max() < PHASE_TOL[dtype], (seed, draw, error.max())
