@@ -347,3 +347,14 @@ def test_float32_earth_flattening_keeps_thin_layers():
     single = earth_flattening(*(jnp.asarray(a, jnp.float32) for a in (thickness, vp, vs, rho)))
     for a, b in zip(single, exact):
         np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b), rtol=2e-6)
+
+
+def test_merge_sorted_equals_a_sort_with_ties_and_repeats():
+    from jaxgeo.dispersion._search import merge_sorted
+
+    rng = np.random.default_rng(3)
+    for size_a, size_b in [(17, 15), (17, 96), (1, 8)]:
+        a = np.sort(rng.choice([0.5, 1.0, 1.5, 2.0], size_a) + rng.integers(0, 2, size_a) * rng.random(size_a))
+        b = np.sort(np.concatenate([a[: size_b // 3], rng.random(size_b - size_b // 3) * 3]))
+        merged = np.asarray(jax.jit(merge_sorted)(jnp.asarray(a), jnp.asarray(b)))
+        np.testing.assert_array_equal(merged, np.sort(np.concatenate([a, b])))
