@@ -48,7 +48,9 @@ assigned the wrong mode number, unless the probe of the continuation step finds 
 Measured on 2,000 prior draws of :mod:`jaxgeo.earth` (100 layers, spherical, 60 random
 log-uniform periods, against disba and a dense scan; 2026-12-03): the fundamental mode
 jumped to the second overtone on 8 draws without the probe and on 2 with it (modes 0
-and 1 0.04-0.3 % apart there, at 2-3 s), in float64 and in float32. The global grid is uniform in ``c`` and spans only the
+and 1 0.04-0.3 % apart there, at 2-3 s), in float64 and in float32.
+
+The global grid is uniform in ``c`` and spans only the
 range where modes exist for *this* model (``c_lo`` is 0.86× the slowest shear velocity
 of a non-empty layer for Rayleigh waves — every Rayleigh or Stoneley speed lies above
 it — and the slowest shear velocity for Love waves), so its resolution scales with the
