@@ -28,7 +28,7 @@ is faster than the half-space shear velocity ``c_hi``.
    fundamental drops from basement to sediment velocities within a few periods, and many
    overtones lie between); the focused points resolve roots near the prediction far more
    finely than the global grid. Where two roots fall in one cell below the bracket (the
-   fundamental and the first overtone osculating, 0.1-2 % apart, after a prediction
+   fundamental and the first overtone osculating, 0.04-2 % apart, after a prediction
    error larger than that) the count misses both and the mode's number passes to a
    higher root; the secular function then dips towards zero without changing sign, so
    the deepest such dip below the bracket is probed at every period (one more point,
@@ -466,7 +466,7 @@ def continuation_search(
         points = merge_sorted(focused_grid(prediction, width, c_lo, c_hi, n_side), tracking)
         values = secular_function(points, omega_i, thickness, vp, vs, rho, wave=wave)
         lo, hi, f_lo, f_hi, found, _ = bracket_mode(points, values, mode)
-        # Two roots in one cell below the bracket (modes that osculate, 0.1-1 % apart,
+        # Two roots in one cell below the bracket (modes that osculate, 0.04-2 % apart,
         # and a prediction off by more than that) would hand this mode's number to a
         # higher root: the deepest dip of the secular function below the bracket is
         # probed (see _hidden_pair), in the same call as the first refinement step of
@@ -480,19 +480,17 @@ def continuation_search(
         flipped = (f_probe > 0) != (f_dip > 0)
         # with the two new sign changes, this mode's is the lower one, the upper one, or
         # the grid's bracket of mode - 2
-        take_lower = flipped & (below == mode)
-        take_upper = flipped & (below == mode - 1)
+        moves = [
+            (flipped & (below == mode), (*lower, f_probe)),
+            (flipped & (below == mode - 1), (upper[0], upper[1], f_probe, upper[2])),
+        ]
         if mode >= 2:
-            shifted = bracket_mode(points, values, mode - 2)
-            take_shifted = flipped & (below <= mode - 2)
-        for take, (a, b, f_a, f_b) in [
-            (take_lower, (*lower[:2], lower[2], f_probe)),
-            (take_upper, (*upper[:2], f_probe, upper[2])),
-        ] + ([(take_shifted, shifted[:4])] if mode >= 2 else []):
+            moves.append((flipped & (below <= mode - 2), bracket_mode(points, values, mode - 2)[:4]))
+        for take, bracket in moves:
             state = jax.tree_util.tree_map(
-                lambda new, old: jnp.where(take, new, old), _initial_state(a, b, f_a, f_b), state
+                lambda new, old: jnp.where(take, new, old), _initial_state(*bracket), state
             )
-        found = found | take_lower | take_upper | (take_shifted if mode >= 2 else False)
+            found = found | take
         # points[0] is the floor c_lo. Once a root has gone below the floor it stays
         # lost at all shorter periods: the next one down (an even number of roots below
         # the floor) would otherwise be taken for it.

@@ -155,8 +155,9 @@ def test_osculating_modes_of_prior_draws_keep_the_fundamental(dtype):
     ours = jax.vmap(lambda t, *m: phase_velocity(t, *m, spherical=True, validate=False))(
         jnp.asarray(np.array(periods), dtype), *(a.astype(dtype) for a in models)
     )
+    flat_models = [np.asarray(a) for a in jax.vmap(earth_flattening)(*models)]
     for i, (seed, draw) in enumerate(draws):
-        flat = [np.asarray(a[i]) for a in jax.vmap(earth_flattening)(*models)]
+        flat = [a[i] for a in flat_models]
         keep = (flat[0] > 0) | (np.arange(flat[0].size) == flat[0].size - 1)
         reference = disba.PhaseDispersion(*(a[keep] for a in flat), algorithm="dunkin")(periods[i], 0, "rayleigh")
         error = _relative_error(ours[i], _on_periods(reference, periods[i]))
