@@ -22,6 +22,9 @@ secular_function
     The normalised secular (period) function whose zeros are the modes.
 mode_count
     Diagnostic: number of modes seen by the root search at each period.
+modes_below
+    Exact number of modes slower than a trial phase velocity (Wittrick–Williams
+    count); the root search checks every root's mode number with it.
 """
 
 from ._api import (
@@ -33,6 +36,7 @@ from ._api import (
     phase_velocity,
     sensitivity_kernels,
 )
+from ._count import modes_below
 from ._secular import secular_function
 
 __all__ = [
@@ -40,6 +44,7 @@ __all__ = [
     "earth_flattening",
     "group_velocity",
     "mode_count",
+    "modes_below",
     "phase_and_group_velocity",
     "phase_velocity",
     "secular_function",

@@ -49,12 +49,17 @@ _N_EXTRA = {4: 10, 8: 10}
 # _TRACKING_DIVISOR in _search.py for the measurements behind 7).
 _N_SIDE = 7
 _DEFAULT_GRID = 96
+# Periods per curve whose mode number the exact count finds wrong and that are solved
+# again (at least this many, a sixteenth of the periods on long curves; see
+# jaxgeo.dispersion._search.verify_and_repair). Wrong periods beyond it return NaN.
+_N_REPAIR = 4
 
 
 def _root(wave, mode, n_grid, dtype):
     size = jnp.dtype(dtype).itemsize
     return make_phase_root(
-        wave, int(mode), int(n_grid), _N_SIDE, _N_FIRST[size], _N_LOCAL[size], _N_RESCUE, _N_EXTRA[size]
+        wave, int(mode), int(n_grid), _N_SIDE, _N_FIRST[size], _N_LOCAL[size], _N_RESCUE, _N_EXTRA[size],
+        _N_REPAIR,
     )
 
 
