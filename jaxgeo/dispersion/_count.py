@@ -62,6 +62,8 @@ import math
 import jax
 import jax.numpy as jnp
 
+from .._validation import check_choice, check_positive, is_traced, validate_layered_model
+
 __all__ = ["modes_below"]
 
 # Halvings of each layer for J0 (P-SV): exact while q h < π 2^levels, i.e. up to
@@ -228,8 +230,13 @@ def modes_below(c, omega, thickness, vp, vs, rho, *, wave="rayleigh", levels=_LE
         shear velocity, or (Rayleigh) a layer more than ``2^levels`` half S wavelengths
         thick at this ``c`` and ``omega``.
     """
-    if wave not in ("rayleigh", "love"):
-        raise ValueError(f"argument 'wave' must be 'rayleigh' or 'love'; got {wave!r}")
+    check_choice(wave, "wave", ("rayleigh", "love"))
+    if not is_traced(c, omega, thickness, vp, vs, rho):
+        check_positive(c, "c")
+        check_positive(omega, "omega")
+        validate_layered_model(thickness, vp, vs, rho)
+    dtype = jnp.result_type(*(jnp.asarray(a) for a in (c, omega, thickness, vp, vs, rho)), jnp.float32)
+    c, omega, thickness, vp, vs, rho = (jnp.asarray(a, dtype) for a in (c, omega, thickness, vp, vs, rho))
     c, omega = jnp.broadcast_arrays(c, omega)
     k_half = 0.5 * omega / c
     c2 = c * c

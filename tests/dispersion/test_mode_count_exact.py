@@ -131,3 +131,13 @@ def test_prior_draws_keep_the_fundamental_after_the_count_check(dtype):
     above = count(c * (1 + 1e-4), omega, *models)
     below = count(c * (1 - 1e-4), omega, *models)
     assert np.all(np.asarray(above) == 1) and np.all(np.asarray(below) == 0)
+
+
+def test_bad_input_names_the_argument():
+    thickness, vp, vs, rho = LVZ
+    with pytest.raises(ValueError, match="c"):
+        modes_below(jnp.asarray([3.0, -1.0]), 1.0, *LVZ)
+    with pytest.raises(ValueError, match="vs"):
+        modes_below(3.0, 1.0, thickness, vp, np.where(np.arange(6) == 2, -1.0, vs), rho)
+    with pytest.raises(ValueError, match="wave"):
+        modes_below(3.0, 1.0, *LVZ, wave="stoneley")
