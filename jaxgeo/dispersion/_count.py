@@ -227,7 +227,7 @@ def modes_below(c, omega, thickness, vp, vs, rho, *, wave="rayleigh", levels=_LE
         Number of modes (fundamental included) with phase velocity below ``c``.
     valid : bool array, shape S
         False where the count cannot be trusted: ``c`` at or above the half-space
-        shear velocity, or (Rayleigh) a layer more than ``2^levels`` half S wavelengths
+        shear velocity, or a layer more than about ``2^levels`` half S wavelengths
         thick at this ``c`` and ``omega``.
     """
     check_choice(wave, "wave", ("rayleigh", "love"))
@@ -250,15 +250,16 @@ def modes_below(c, omega, thickness, vp, vs, rho, *, wave="rayleigh", levels=_LE
     if wave == "love":
 
         def love_body(carry, layer):
-            s, count = carry
+            s, count, valid = carry
             h, _, inverse_vs2, mu_c2, _ = layer
             kd = k_half * h
             eq = c2 * inverse_vs2 - 1.0
             zq = kd * kd * eq
             mu = mu_c2 * inverse_c2
+            # τ at level 0 by doubling up from the series' range (J0 of SH is analytic)
             nq, dq = _tau(zq * 4.0 ** (-levels))
-            for _ in range(levels):  # up to level 0 (the scalar count needs no J0 levels)
-                nq, dq = _double(nq, dq, zq * 4.0 ** (-levels + _))
+            for level in range(levels, 0, -1):
+                nq, dq = _double(nq, dq, zq * 4.0 ** (-level))
             qq = kd * nq
             # K_s = -mu eq Q / D, K_a = mu D / Q (units k c²)
             inverse = 0.5 / (qq * dq)
@@ -269,11 +270,16 @@ def modes_below(c, omega, thickness, vp, vs, rho, *, wave="rayleigh", levels=_LE
             j0 = jnp.where(zq > 0, jnp.ceil(2.0 * jnp.sqrt(jnp.maximum(zq, 0.0)) * (1.0 / math.pi)) - 1.0, 0.0)
             step = (m < 0).astype(jnp.int32) + j0.astype(jnp.int32)
             present = h > 0
-            return (jnp.where(present, a - b * b / m, s), count + jnp.where(present, step, 0)), None
+            ok = zq * 4.0 ** (-levels) < _SERIES_LIMIT
+            return (
+                jnp.where(present, a - b * b / m, s),
+                count + jnp.where(present, step, 0),
+                valid & (ok | ~present),
+            ), None
 
-        (s, count), _ = jax.lax.scan(love_body, (zero, count0), layers)
+        (s, count, valid), _ = jax.lax.scan(love_body, (zero, count0, eq_h < 0), layers)
         a_hs = mu_h * jnp.sqrt(jnp.maximum(-eq_h, 0.0))
-        return count + (s + a_hs < 0).astype(jnp.int32), eq_h < 0
+        return count + (s + a_hs < 0).astype(jnp.int32), valid
 
     def body(carry, layer):
         s11, s12, s22, count, valid = carry
