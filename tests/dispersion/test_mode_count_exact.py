@@ -141,3 +141,40 @@ def test_bad_input_names_the_argument():
         modes_below(3.0, 1.0, thickness, vp, np.where(np.arange(6) == 2, -1.0, vs), rho)
     with pytest.raises(ValueError, match="wave"):
         modes_below(3.0, 1.0, *LVZ, wave="stoneley")
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_repair_restores_wrong_and_missing_roots(dtype):
+    """verify_and_repair given the first overtone labelled as the fundamental (one
+    period), a NaN where the fundamental exists (another), a root slower than the
+    fundamental (a third) and the first overtone at a period where the fundamental's
+    root is given as NaN correctly: the three wrong ones come back as the fundamental,
+    the right ones are untouched; with a budget of one repair, the other two wrong
+    periods are NaN, never a wrong mode."""
+    from jaxgeo.dispersion._search import velocity_bounds, verify_and_repair
+
+    model = tuple(jnp.asarray(a, dtype) for a in LVZ)
+    periods = np.array([1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 21.0, 34.0])
+    omega = jnp.asarray(2 * np.pi / periods, dtype)
+    true = np.asarray(phase_velocity(jnp.asarray(periods, dtype), *model, validate=False))
+    first = np.asarray(phase_velocity(jnp.asarray(periods, dtype), *model, mode=1, validate=False))
+    assert np.all(np.isfinite(true)) and np.all(np.isfinite(first[:4]))
+    given = true.copy()
+    given[0] = first[0]  # an overtone under the fundamental's number
+    given[2] = np.nan  # a missed root
+    given[3] = 0.98 * true[3]  # no mode there
+    c_lo, c_hi = velocity_bounds(model[0], model[2], "rayleigh")
+    omega_sorted = omega[::-1]  # the search passes periods long to short
+    def repair(c, budget):
+        run = jax.jit(lambda c: verify_and_repair(c, omega_sorted, *model, "rayleigh", 0, c_lo, c_hi, budget, 10))
+        return np.asarray(run(jnp.asarray(c[::-1], dtype)))[::-1]
+
+    tol = 1e-5 if dtype == np.float64 else 1e-4
+    np.testing.assert_allclose(repair(given, 4), true, rtol=tol)
+    one = repair(given, 1)
+    wrong = [0, 2, 3]
+    fixed = [i for i in wrong if np.isfinite(one[i])]
+    assert len(fixed) == 1
+    np.testing.assert_allclose(one[fixed], true[fixed], rtol=tol)
+    right = [i for i in range(len(periods)) if i not in wrong]
+    np.testing.assert_allclose(one[right], true[right], rtol=tol)
