@@ -84,9 +84,8 @@ def _tau(zeta):
     n = jnp.ones_like(z)
     d = jnp.ones_like(z)
     for j in range(terms, 0, -1):  # Horner: Σ (-z)^j / (2j+1)!  and  Σ (-z)^j / (2j)!
-        # reciprocals folded here: XLA keeps a division by a constant a division
-        n = 1.0 - z * n * (1.0 / ((2 * j) * (2 * j + 1)))
-        d = 1.0 - z * d * (1.0 / ((2 * j - 1) * (2 * j)))
+        n = 1.0 - z * n / ((2 * j) * (2 * j + 1))
+        d = 1.0 - z * d / ((2 * j - 1) * (2 * j))
     far = zeta < -_SERIES_LIMIT
     root = jnp.sqrt(jnp.where(far, -zeta, 1.0))
     return jnp.where(far, jnp.tanh(root) / root, n), jnp.where(far, 1.0, d)

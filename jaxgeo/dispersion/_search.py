@@ -60,8 +60,8 @@ and 1 0.04-0.3 % apart there, at 2-3 s), in float64 and in float32.
    fooled by two roots in one cell can no longer hand a mode's number to another root
    silently: it is repaired, or NaN. The count checking the fundamental mode halves
    each layer only 3 times (:func:`check_levels`). Cost, measured on the benchmark's
-   20-layer models: ~20 % of a float32 curve for the check and ~15 % for the repair
-   slots (which every curve carries, under ``vmap``), less in float64.
+   20-layer models: ~15-20 % of a float32 curve for the check and ~5-10 % for the
+   repair slots (which every curve carries, under ``vmap``), less in float64.
 
 The global grid is uniform in ``c`` and spans only the
 range where modes exist for *this* model (``c_lo`` is 0.86× the slowest shear velocity
@@ -338,6 +338,11 @@ def _aligned(n):
     return max(_ALIGN, _ALIGN * ((n + _ALIGN // 2 - 1) // _ALIGN))
 
 
+def _aligned_up(n):
+    """``n`` rounded up to a multiple of ``_ALIGN`` (0 stays 0)."""
+    return -(-n // _ALIGN) * _ALIGN
+
+
 def _pad_periods(tree, n):
     """Pad the leading (period) axis of every array in ``tree`` to ``n`` by repeating the last entry."""
     return jax.tree_util.tree_map(lambda a: jnp.concatenate([a, jnp.repeat(a[-1:], n - a.shape[0], axis=0)]), tree)
@@ -528,7 +533,7 @@ def continuation_search(
     omega_rest = omega_sorted[1:]
     n_rest = omega_rest.shape[0]
     # Refined on an aligned number of periods (the padding repeats the last one).
-    n_padded = -(-n_rest // _ALIGN) * _ALIGN if n_rest > 0 else 0
+    n_padded = _aligned_up(n_rest)
     padded = _refine_steps(
         _pad_periods(state, n_padded),
         _pad_periods(omega_rest, n_padded),
@@ -568,12 +573,12 @@ def continuation_search(
 # at c(1 ± 3e-5) was right at every root in float32 and float64. float64 uses 1e-4:
 # roots on nearly step-like secular functions can be ~1e-5 from convergence, and a
 # check closer than that sent them to the repair. Modes closer than the offset to the
-# one found are flagged and repaired too (the repair isolates them by bisection).
+# one found are flagged and repaired too (the repair isolates them with the count).
 _CHECK_OFFSET = {4: 3e-5, 8: 1e-4}
 # A repair bisects the count _REPAIR_BISECTIONS times (the bracket shrinks to 2^-8 of
 # the velocity range, ~0.4 % of c), then lays _REPAIR_GRID secular-function points
 # across it (cells of ~0.03 % of c; the fundamental and first overtone osculate 0.04-2 %
-# apart on prior draws); a count costs about ten secular-function evaluations.
+# apart on prior draws); a count costs about four secular-function evaluations.
 _REPAIR_BISECTIONS = 8
 _REPAIR_GRID = 16
 
@@ -620,7 +625,7 @@ def verify_and_repair(c, omega, thickness, vp, vs, rho, wave, mode, c_lo, c_hi, 
     top = c_hi * (1.0 - delta)
     x = jnp.where(found, c * (1.0 + delta), top)
     # counted on an aligned number of points (see _ALIGN; the padding repeats the last)
-    n_points = -(-x.shape[0] // _ALIGN) * _ALIGN
+    n_points = _aligned_up(x.shape[0])
     count, valid = modes_below(
         _pad_periods(x, n_points), _pad_periods(omega, n_points), thickness, vp, vs, rho, wave=wave, levels=levels
     )
