@@ -40,3 +40,27 @@ def shared_data():
     if not os.path.isdir(path):
         pytest.skip("../shared/data is not present beside this checkout")
     return path
+
+
+# A worker that dies (a segfault inside XLA's CPU compiler, seen about once per full run
+# on the 2-core CI machine, in a different receiver-function test each time and never when
+# the test is run again) would fail the whole run. A crashed test is run once more on a
+# fresh worker and must pass there; it is reported as "rerun", with the crash output
+# above it. Assertion failures are never rerun: this hook sees only crashed workers.
+_CRASH_RERUNS: dict[str, int] = {}
+_MAX_CRASH_RERUNS = 3  # per session
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_handlecrashitem(crashitem, report, sched):
+    if crashitem in _CRASH_RERUNS or sum(_CRASH_RERUNS.values()) >= _MAX_CRASH_RERUNS:
+        return
+    _CRASH_RERUNS[crashitem] = 1
+    sched.mark_test_pending(crashitem)
+    report.outcome = "rerun"
+
+
+def pytest_report_teststatus(report, config):
+    if report.outcome == "rerun":
+        return "rerun", "R", ("RERUN", {"yellow": True})
+    return None

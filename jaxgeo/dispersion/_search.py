@@ -60,8 +60,10 @@ and 1 0.04-0.3 % apart there, at 2-3 s), in float64 and in float32.
    fooled by two roots in one cell can no longer hand a mode's number to another root
    silently: it is repaired, or NaN. The count checking the fundamental mode halves
    each layer only 3 times (:func:`check_levels`). Cost, measured on the benchmark's
-   20-layer models: ~15-20 % of a float32 curve for the check and ~5-10 % for the
-   repair slots (which every curve carries, under ``vmap``), less in float64.
+   20-layer models (2026-12-04, interleaved runs): ~7 % of a float32 curve for the
+   check. The repair runs only where a period is wrong; under ``vmap`` the wrong
+   periods of the whole batch share a few slots (:func:`_repair_when_needed`): when
+   every curve carried its own slots they cost another ~25 %.
 
 The global grid is uniform in ``c`` and spans only the
 range where modes exist for *this* model (``c_lo`` is 0.86× the slowest shear velocity
@@ -631,46 +633,112 @@ def verify_and_repair(c, omega, thickness, vp, vs, rho, wave, mode, c_lo, c_hi, 
     )
     count, valid = count[: x.shape[0]], valid[: x.shape[0]]
     wrong = valid & jnp.where(found, count != mode + 1, count >= mode + 1)
-    n_fix = min(max(n_repair, c.shape[0] // 16), c.shape[0])
-    _, picked = jax.lax.top_k(wrong.astype(jnp.int32) * 2 + jnp.arange(c.shape[0], 0, -1) / (2 * c.shape[0]), n_fix)
-    omega_p = omega[picked]
-    # The mode lies below a root found above it, above a root found below it, and
-    # between the floor and the top where none was found.
-    found_p, count_p, x_p = found[picked], count[picked], x[picked]
-    lo = jnp.where(found_p & (count_p < mode + 1), x_p, c_lo)
-    hi = jnp.where(found_p & (count_p > mode + 1), x_p, top)
-    n_ends, ok_ends = modes_below(
-        jnp.stack([lo, hi]), omega_p[None, :], thickness, vp, vs, rho, wave=wave, levels=levels
-    )
+    repair = _repair_when_needed(wave, mode, levels, min(max(n_repair, c.shape[0] // 16), c.shape[0]), n_extra)
+    return repair(c, wrong, count, x, omega, thickness, vp, vs, rho, c_lo, c_hi, top)
 
-    def bisect(_, bracket):
-        lo, hi, n_lo, n_hi, ok = bracket
-        mid = 0.5 * (lo + hi)
-        n_mid, ok_mid = modes_below(mid, omega_p, thickness, vp, vs, rho, wave=wave, levels=levels)
-        above = n_mid >= mode + 1
-        return (
-            jnp.where(above, lo, mid), jnp.where(above, mid, hi),
-            jnp.where(above, n_lo, n_mid), jnp.where(above, n_mid, n_hi), ok & ok_mid,
+
+def _repair_when_needed(wave, mode, levels, n_fix, n_extra):
+    """The repair of :func:`verify_and_repair`, paid for only where periods are wrong.
+
+    Wrong periods are rare (none on the benchmark's models, ~0.3 % of prior draws have
+    one), but a repair slot that every curve carried cost ~25 % of a float32 curve
+    under ``vmap`` (4 slots, 20-layer models, 2026-12-04). So:
+
+    - one curve: the repair runs under ``lax.cond``, only if a period is wrong;
+    - under ``vmap`` (a custom batching rule; ``vmap`` would turn the ``cond`` into a
+      ``select`` that runs every branch): the wrong periods that each curve's budget
+      admits are gathered from the whole batch into ``max(8, B // 32)`` slots, each
+      with its own model, and repaired there; only a batch with more is repaired
+      curve by curve (every curve's ``n_fix`` slots), and a batch with none skips it.
+
+    Each period is repaired by the same function in every case, so a curve's values
+    do not depend on the rest of its batch (to rounding), only the time does. Under
+    nested ``vmap`` the outer levels see ordinary ``select`` (every branch runs).
+    """
+
+    def repair_one(omega, found, count, x, thickness, vp, vs, rho, c_lo, c_hi, top):
+        """The root of mode ``mode`` at one period (scalars), NaN where it is not isolated."""
+        dtype = x.dtype
+        # The mode lies below a root found above it, above a root found below it, and
+        # between the floor and the top where none was found.
+        lo = jnp.where(found & (count < mode + 1), x, c_lo)
+        hi = jnp.where(found & (count > mode + 1), x, top)
+        n_ends, ok_ends = modes_below(jnp.stack([lo, hi]), omega, thickness, vp, vs, rho, wave=wave, levels=levels)
+
+        def bisect(_, bracket):
+            lo, hi, n_lo, n_hi, ok = bracket
+            mid = 0.5 * (lo + hi)
+            n_mid, ok_mid = modes_below(mid, omega, thickness, vp, vs, rho, wave=wave, levels=levels)
+            above = n_mid >= mode + 1
+            return (
+                jnp.where(above, lo, mid), jnp.where(above, mid, hi),
+                jnp.where(above, n_lo, n_mid), jnp.where(above, n_mid, n_hi), ok & ok_mid,
+            )
+
+        lo, hi, n_lo, n_hi, ok = jax.lax.fori_loop(
+            0, _REPAIR_BISECTIONS, bisect, (lo, hi, n_ends[0], n_ends[1], ok_ends[0] & ok_ends[1])
         )
+        # The bracket holds n_hi - n_lo modes. Where the grid's sign changes in it are as
+        # many, every cell holds at most one root (a cell with two or more loses at least
+        # two from the sign-change count), and the mode's root is the (mode - n_lo + 1)-th.
+        points = lo + (hi - lo) * jnp.linspace(0.0, 1.0, _REPAIR_GRID, dtype=dtype)
+        values = secular_function(points, omega, thickness, vp, vs, rho, wave=wave)
+        seen = jnp.cumsum((values[1:] > 0) != (values[:-1] > 0))
+        isolated = ok & (n_lo <= mode) & (n_hi > mode) & (seen[-1] == n_hi - n_lo)
+        cell = jnp.argmax(seen > mode - n_lo)
+        fixed = refine_root(
+            omega, points[cell], points[cell + 1], values[cell], values[cell + 1], thickness, vp, vs, rho, wave, n_extra
+        )
+        return jnp.where(isolated, fixed, jnp.nan)
 
-    lo, hi, n_lo, n_hi, ok = jax.lax.fori_loop(
-        0, _REPAIR_BISECTIONS, bisect, (lo, hi, n_ends[0], n_ends[1], ok_ends[0] & ok_ends[1])
-    )
-    # The bracket holds n_hi - n_lo modes. Where the grid's sign changes in it are as
-    # many, every cell holds at most one root (a cell with two or more loses at least
-    # two from the sign-change count), and the mode's root is the (mode - n_lo + 1)-th.
-    fractions = jnp.linspace(0.0, 1.0, _REPAIR_GRID, dtype=dtype)
-    points = lo[:, None] + (hi - lo)[:, None] * fractions[None, :]
-    values = secular_function(points, omega_p[:, None], thickness, vp, vs, rho, wave=wave)
-    changes = (values[:, 1:] > 0) != (values[:, :-1] > 0)
-    seen = jnp.cumsum(changes, axis=1)
-    isolated = ok & (n_lo <= mode) & (n_hi > mode) & (seen[:, -1] == n_hi - n_lo)
-    cell = jnp.argmax(seen > (mode - n_lo)[:, None], axis=1)
-    pick = lambda a, j: jnp.take_along_axis(a, j[:, None], axis=1)[:, 0]  # noqa: E731
-    fixed = refine_root(
-        omega_p, pick(points, cell), pick(points, cell + 1), pick(values, cell), pick(values, cell + 1),
-        thickness, vp, vs, rho, wave, n_extra,
-    )
-    fixed = jnp.where(isolated, fixed, jnp.nan)
-    c = jnp.where(wrong, jnp.nan, c)
-    return c.at[picked].set(jnp.where(wrong[picked], fixed, c[picked]))
+    def admitted(wrong):
+        """The wrong periods within the budget: the first ``n_fix`` of each curve."""
+        return wrong & (jnp.cumsum(wrong, axis=-1) <= n_fix)
+
+    def fix(c, wrong, count, x, omega, thickness, vp, vs, rho, c_lo, c_hi, top):
+        # the n_fix slots of one curve: its admitted periods first, then others (unused)
+        _, picked = jax.lax.top_k(admitted(wrong) * 2 + jnp.arange(c.shape[0], 0, -1) / (2 * c.shape[0]), n_fix)
+        model = (thickness, vp, vs, rho, c_lo, c_hi, top)
+        fixed = jax.vmap(repair_one, in_axes=(0, 0, 0, 0) + (None,) * 7)(
+            omega[picked], jnp.isfinite(c[picked]), count[picked], x[picked], *model
+        )
+        c = jnp.where(wrong, jnp.nan, c)
+        return c.at[picked].set(jnp.where(wrong[picked], fixed, c[picked]))
+
+    @jax.custom_batching.custom_vmap
+    def repair(c, wrong, *rest):
+        return jax.lax.cond(jnp.any(wrong), fix, lambda c, *_: c, c, wrong, *rest)
+
+    @repair.def_vmap
+    def repair_batched(axis_size, in_batched, c, wrong, *rest):
+        args = [
+            a if batched else jnp.broadcast_to(a, (axis_size, *jnp.shape(a)))
+            for a, batched in zip((c, wrong, *rest), in_batched)
+        ]
+        c, wrong, count, x, omega = args[:5]
+        model = args[5:]  # thickness, vp, vs, rho (B, L); c_lo, c_hi, top (B,)
+        n_periods = c.shape[1]
+        n_slots = max(8, axis_size // 32)
+        chosen = admitted(wrong).reshape(-1)
+        n_chosen = jnp.sum(chosen)
+
+        def gathered(c, wrong, count, x, omega, *model):
+            (flat,) = jnp.nonzero(chosen, size=n_slots, fill_value=0)
+            used = jnp.arange(n_slots) < n_chosen
+            curve = flat // n_periods
+            fixed = jax.vmap(repair_one)(
+                omega.reshape(-1)[flat], jnp.isfinite(c.reshape(-1)[flat]), count.reshape(-1)[flat],
+                x.reshape(-1)[flat], *(a[curve] for a in model),
+            )
+            out = jnp.where(wrong, jnp.nan, c).reshape(-1)
+            target = jnp.where(used, flat, out.shape[0])  # unused slots write nowhere
+            return out.at[target].set(fixed, mode="drop").reshape(c.shape)
+
+        def by_curve(*args):
+            return jax.vmap(fix)(*args)
+
+        branch = jnp.where(n_chosen == 0, 0, jnp.where(n_chosen <= n_slots, 1, 2))
+        out = jax.lax.switch(branch, [lambda c, *_: c, gathered, by_curve], *args)
+        return out, True
+
+    return repair

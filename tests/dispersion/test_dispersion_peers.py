@@ -99,6 +99,7 @@ def test_spherical_correction_size():
     assert 0.01 < change[1] < 0.03
 
 
+@pytest.mark.slow  # ~30 s
 def test_step_like_roots_of_prior_draws_converge_to_disba():
     """Three prior draws (100 layers) whose secular function is nearly a step at short
     periods (it changes by ±0.8 within 3e-5 of the root): regula falsi only halves the

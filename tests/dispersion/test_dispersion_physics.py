@@ -165,6 +165,7 @@ def test_phase_and_group_velocity_equals_separate_calls():
         assert np.array_equal(np.isnan(phase), np.isnan(group))
 
 
+@pytest.mark.slow  # ~20 s
 def test_period_order_changes_nothing():
     """The continuation runs from long to short periods whatever the input order."""
     model = padded(MODELS["low_velocity_zone"])
@@ -300,7 +301,7 @@ def test_fundamental_is_kept_where_it_drops_steeply_into_a_slow_sediment(dtype):
     assert abs(reference[0] - 1.0255) < 1e-3
 
 
-@pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
+@pytest.mark.parametrize("dtype", [jnp.float64, pytest.param(jnp.float32, marks=pytest.mark.slow)])
 def test_two_close_periods_do_not_throw_the_prediction_off(dtype):
     """A prior draw (0.14 km of sediment over a 57-km crust) at the simulator's periods, two
     of them 0.01 s apart (2.2034, 2.2132 s). A slope taken between those two carried roots

@@ -47,7 +47,8 @@ def test_half_space_count_changes_at_its_rayleigh_speed():
     assert abs(step - xi * 3.4) < 1e-3  # the Rayleigh speed (grid step 1e-3)
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+# float32 (~35 s Rayleigh, ~16 s Love here) runs with -m slow
+@pytest.mark.parametrize("dtype", [np.float64, pytest.param(np.float32, marks=pytest.mark.slow)])
 @pytest.mark.parametrize("wave", ["rayleigh", "love"])
 def test_count_equals_the_roots_below_on_random_models(wave, dtype):
     """On 6 random models at 1, 4 and 30 s, the count at 997 velocities equals the number
@@ -77,7 +78,9 @@ def test_count_equals_the_roots_below_on_random_models(wave, dtype):
     assert total <= (0 if dtype == np.float64 else 1)
 
 
-@pytest.mark.parametrize("wave", ["rayleigh", "love"])
+# Rayleigh (~45 s: a compilation per mode) runs with -m slow; its modes 0-2 are
+# checked against disba in the default run (test_dispersion_peers.py)
+@pytest.mark.parametrize("wave", [pytest.param("rayleigh", marks=pytest.mark.slow), "love"])
 def test_search_finds_every_mode_at_one_short_period(wave):
     """At 1 s the low-velocity-zone model has pairs of modes 1-3 % apart that the
     96-point global grid alone missed (Rayleigh modes 4-5 and Love mode 5 took higher
@@ -103,6 +106,8 @@ def test_count_is_flagged_invalid_above_the_half_space_velocity():
     assert np.asarray(valid).tolist() == [True, False]
 
 
+# ~20-25 s each; the default run keeps the osculating-draw tests of test_dispersion_peers.py
+@pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_prior_draws_keep_the_fundamental_after_the_count_check(dtype):
     """Draws 362 of seed 21 and 274 of seed 23 (100 layers, spherical, 60 random periods)
@@ -143,7 +148,7 @@ def test_bad_input_names_the_argument():
         modes_below(3.0, 1.0, *LVZ, wave="stoneley")
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("dtype", [np.float64, pytest.param(np.float32, marks=pytest.mark.slow)])  # float32 ~40 s
 def test_repair_restores_wrong_and_missing_roots(dtype):
     """verify_and_repair given the first overtone labelled as the fundamental (one
     period), a NaN where the fundamental exists (another), a root slower than the
@@ -178,3 +183,24 @@ def test_repair_restores_wrong_and_missing_roots(dtype):
     np.testing.assert_allclose(one[fixed], true[fixed], rtol=tol)
     right = [i for i in range(len(periods)) if i not in wrong]
     np.testing.assert_allclose(one[right], true[right], rtol=tol)
+
+    # Under vmap the repair runs only where some curve of the batch is wrong (a custom
+    # batching rule); every curve must come out as it does alone, in a batch with a
+    # wrong curve and in one without.
+    def batched(curves, model_axis):
+        fn = lambda c, *m: verify_and_repair(c, omega_sorted, *m, "rayleigh", 0, c_lo, c_hi, 4, 10)  # noqa: E731
+        in_axes = (0,) + ((0,) * 4 if model_axis else (None,) * 4)
+        models = [jnp.stack([a] * len(curves)) for a in model] if model_axis else model
+        out = jax.jit(jax.vmap(fn, in_axes=in_axes))(jnp.asarray(np.stack(curves)[:, ::-1], dtype), *models)
+        return np.asarray(out)[:, ::-1]
+
+    # in a batch of two, the three wrong periods are repaired in the batch's 8 shared
+    # slots; in a batch of four (12 wrong), curve by curve; none wrong: no repair
+    for model_axis in (True, False):
+        mixed = batched([true, given], model_axis)
+        np.testing.assert_allclose(mixed[0], true, rtol=tol)
+        np.testing.assert_allclose(mixed[1], true, rtol=tol)
+        many = batched([given, true, given, given, given], model_axis)
+        np.testing.assert_allclose(many, np.stack([true] * 5), rtol=tol)
+        clean = batched([true, true], model_axis)
+        np.testing.assert_allclose(clean, np.stack([true, true]), rtol=tol)

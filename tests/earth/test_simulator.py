@@ -236,6 +236,7 @@ def test_bad_rf_batch_size_is_rejected(size):
         SimulatorConfig(rf_batch_size=size)
 
 
+@pytest.mark.slow  # ~55 s
 def test_rf_chunking_does_not_change_the_data():
     """``rf_batch_size`` 0 (one vmap, the GPU default), 4 (chunks, the last one partial)
     and the CPU default give the same receiver functions and dispersion, and equal

@@ -47,7 +47,7 @@ def test_gradients_match_finite_differences(field):
 
 @pytest.mark.parametrize(
     "field",
-    [f if f in ("potential", "g_z", "g_ee", "g_en") else pytest.param(f, marks=_SLOW) for f in FIELD_NAMES],
+    [f if f in ("g_z", "g_ee", "g_en") else pytest.param(f, marks=_SLOW) for f in FIELD_NAMES],
 )
 def test_gradients_finite_on_faces_and_planes(field):
     """Points on faces and on the planes of faces: values and gradients finite."""

@@ -88,6 +88,7 @@ def _points_at_ratio(centre, offset, ratios, rng):
     return tuple(pts[:, i] for i in range(3))
 
 
+@pytest.mark.slow  # ~25 s
 def test_box_vertex_sum_keeps_float64_accuracy_between_40_and_80_half_diagonals(rng):
     """A whole 8³ box and a whole 20³ box (the float64 default) summed by their vertices
     (cells up to 80 half-diagonals away in float64) stay within 1e-9 of the generic
