@@ -193,7 +193,9 @@ def _hard_models(rng, n_models, n_layers):
     return [np.stack(parts) for parts in zip(*models)]
 
 
-@pytest.mark.parametrize("n_layers", [20, pytest.param(200, marks=pytest.mark.slow)])
+# ~35 s each; the default run checks the search on prior draws (test_dispersion_peers.py)
+@pytest.mark.slow
+@pytest.mark.parametrize("n_layers", [20, 200])
 def test_continuation_finds_the_fundamental_of_the_global_search(n_layers):
     """No jumped or missed fundamental root on hard models (slow sediment, LVZ, 200 layers).
 
