@@ -734,11 +734,8 @@ def _repair_when_needed(wave, mode, levels, n_fix, n_extra):
             target = jnp.where(used, flat, out.shape[0])  # unused slots write nowhere
             return out.at[target].set(fixed, mode="drop").reshape(c.shape)
 
-        def by_curve(*args):
-            return jax.vmap(fix)(*args)
-
         branch = jnp.where(n_chosen == 0, 0, jnp.where(n_chosen <= n_slots, 1, 2))
-        out = jax.lax.switch(branch, [lambda c, *_: c, gathered, by_curve], *args)
+        out = jax.lax.switch(branch, [lambda c, *_: c, gathered, jax.vmap(fix)], *args)
         return out, True
 
     return repair
