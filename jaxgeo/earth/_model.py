@@ -12,40 +12,47 @@ Continuous model (what the parameters describe), depth z in km below the surface
 
 Discretisation (:class:`Layering`): a fixed number of constant layers, so every model
 has the same static shape. The sediment is split into sublayers of equal vertical S
-time, each with the velocity that keeps its S time exact (thin where slow; zero
-thickness when ST = 0); the crust and the mantle into layers that thicken with depth
-(boundaries at ``top + span·(i/N)^γ``), each with the continuous model's values at its
-mid-depth; 410–660 km into equal layers; then the half-space. Every interface of the
-continuous model (sediment base, Moho, 410) is a layer boundary.
+time (thin where slow; zero thickness when ST = 0), each the isotropic layer of the depth
+means of ρ, μ = ρVs² and M = ρVp² over it (Voigt means); the crust and the mantle into
+layers that thicken with depth (boundaries at ``top + span·(i/N)^γ``), each with the
+continuous model's values at its mid-depth; 410–660 km into equal layers; then the
+half-space. Every interface of the continuous model (sediment base, Moho, 410) is a layer
+boundary.
 
 Two layerings are used, because the two data need different things: ``DEFAULT_LAYERING``
-(100 layers: 32 sediment sublayers, 32 crustal layers graded with γ = 2.5, 30 mantle
-layers, 5 below 410 km; CPS surf96 takes at most 100) for surface waves, whose short
-periods need thin layers near the surface, and ``RECEIVER_LAYERING`` (145 layers: 32
-sediment sublayers, 64 equal crustal layers, 48 mantle layers from the Moho to a
-half-space at 140 km) for receiver functions, which see every step of a staircase as a
-converted phase and its multiples (at a = 3 1/s, steps a few km apart ring at ~1 Hz).
+(130 layers: 56 sediment sublayers, 32 crustal layers graded with γ = 2, 36 mantle
+layers graded with γ = 2, 5 below 410 km) for surface waves, whose short periods need
+thin layers near the surface and resolve the sediment's gradient, and
+``RECEIVER_LAYERING`` (145 layers: 32 sediment sublayers, 64 equal crustal layers, 48
+mantle layers from the Moho to a half-space at 140 km) for receiver functions, which see
+every step of a staircase as a converted phase and its multiples (at a = 3 1/s, steps a
+few km apart ring at ~1 Hz). CPS surf96 takes at most 100 layers: compare it on a
+coarser :class:`Layering`.
 
-Convergence (doubling every layer count, float64, 96 prior draws in three sets of 32;
-``tests/earth/test_convergence.py`` checks 16 of them). Dispersion, computed with disba
-(a flat earth, 30 periods over 2–160 s) so that the root search does not enter the
-measurement: the largest change of the Rayleigh phase velocity is 2.6e-4; of the group
-velocity 8.8e-4 in 95 of the 96 draws (median 3e-4) and 3.3e-3 in one (ST 3.3 km with
-Vs 0.57 → 2.25 km/s, at 4.3 s, next to a group-velocity minimum; 48 sediment sublayers
-bring it to 1.4e-3); on 64 more draws (2026-12-04) phase 2.9e-4, group 2.0e-3 on one
-(ST 4.3 km, Vs 0.74 → 2.69 km/s, at 5 s). **So the < 1e-3 bound on group velocity is not
-met on every draw.** The excess comes from the sediment alone and falls as 1/N² of its
-sublayers (worst draw: 3.2e-3 with 32, 8.1e-4 with 64, 6.3e-4 with 72); no split of 100
-layers found meets the bound everywhere (the best, 56 sediment / 23 crust / 18 mantle /
-2 reference layers with both gradings 2, reached 1.3e-3 and 1.7e-3 but doubled the median
-change), and ~120 would be needed (predicted, not verified). Receiver functions (a = 3 1/s, slowness 0.04 and 0.08 s/km): at
-most 0.35 % NRMS (median 0.06 %). The layer counts were chosen as the fewest that meet
-these figures among those tried: each part's change falls as the square of its layer
-thickness or faster.
-The previous layerings (42 and 35 layers) changed by up to 2e-2 (group) and 13 % (RF);
-the finer ones cost 2.5× the simulator's CPU time per sample (the dispersion search is
-linear in the layer count, the RF synthesis much cheaper per layer), 1.3× its wall time
-at batch 1,024 on two devices (``benchmarks/README.md``).
+Convergence (doubling every layer count, float64). Dispersion, computed with disba
+(Dunkin, a flat earth, 30 periods over 2–160 s) so that the root search does not enter
+the measurement, on 224 prior draws (``sample_prior(key(k), 32)`` for k = 7, 9, 11, 13,
+15, 17, 19; 2026-12-04): the largest change of the Rayleigh phase velocity is 2.5e-4 and
+of the group velocity 7.3e-4 (median 1.9e-4); disba found no root on one layering of one
+draw. ``tests/earth/test_convergence.py`` checks the first 16 of k = 9. The 100-layer layering used
+until then (32 S-time-matched sediment sublayers, crust γ = 2.5, 30 mantle layers
+γ = 1.5) changed the group velocity by up to 3.3e-3 (4.3 s, next to a group-velocity
+minimum, ST 3.3 km with Vs 0.57 → 2.25 km/s: the first draw of k = 9) and by more than
+1e-3 on 7 of the 160 draws of k = 9, 11, 15, 17, 19 (one of them a jump of disba to
+another mode).
+What was measured on the way (the 64 draws of k = 9 and 11, group velocity, largest
+change): the sediment's share falls as 1/N² of its sublayers, and it depends on the
+sublayer values — at 32 sublayers 3.3e-3 with S-time-matched velocities, 3.7e-3 with
+Reuss (harmonic) means of the moduli, 2.5e-3 with mid-depth values, 1.9e-3 with Voigt
+means; equal S-time boundaries beat equal steps of Vs^α (α = −1 … 0.6, up to 2.4e-3 at
+48 sublayers against 9.1e-4). Voigt means in the crust and the mantle instead of
+mid-depth values made their share worse (median change 2.4e-4 → 4.0e-4), so they keep
+mid-depth values. With 56 sediment sublayers the mantle (7.3e-4 with 30 layers of
+γ = 1.5, 6.1e-4 with γ = 2) needed 36 layers. Receiver functions (a = 3 1/s, slowness
+0.04 and 0.08 s/km; 96 draws, k = 7, 9, 11): at most 0.36 % NRMS (median 0.07 %).
+The 100-layer dispersion layering cost 30 % less dispersion time than this one (the
+search is linear in the layer count; so is disba, so the simulator's ratio to its peer
+hardly moves: ``benchmarks/README.md``).
 
 All functions take a parameter array of shape (..., 23) and map over leading axes.
 """
@@ -98,7 +105,8 @@ class Layering:
     Attributes
     ----------
     n_sediment : int
-        Sediment sublayers, of equal vertical S travel time (thin where slow).
+        Sediment sublayers, of equal vertical S travel time (thin where slow), each with
+        the depth (Voigt) means of ρ, ρVs² and ρVp² over it.
     n_crust : int
         Crystalline-crust layers.
     crust_grading : float
@@ -117,11 +125,11 @@ class Layering:
         Mantle layers of :func:`receiver_model` from the Moho to ``receiver_depth``.
     """
 
-    n_sediment: int = 32
+    n_sediment: int = 56
     n_crust: int = 32
-    crust_grading: float = 2.5
-    n_mantle: int = 30
-    mantle_grading: float = 1.5
+    crust_grading: float = 2.0
+    n_mantle: int = 36
+    mantle_grading: float = 2.0
     n_reference: int = 5
     receiver_depth: float = 140.0
     n_receiver_mantle: int = 32
@@ -176,13 +184,44 @@ class Layering:
         )
 
 
-#: Layering of the dispersion model (100 layers, the most CPS surf96 accepts): sediment
-#: and graded crust fine enough for 2-s surface waves in slow sediments (see the module
-#: docstring for its convergence).
+#: Layering of the dispersion model (130 layers): sediment and graded crust fine enough
+#: for 2-s surface waves in slow sediments, doubling it changes Rayleigh phase and group
+#: velocities by < 1e-3 (see the module docstring for its convergence).
 DEFAULT_LAYERING = Layering()
 #: Layering of the receiver-function model (145 layers, half-space at 140 km): equal
 #: crustal layers, graded mantle layers from the Moho to 140 km.
-RECEIVER_LAYERING = Layering(n_sediment=32, n_crust=64, crust_grading=1.0, n_receiver_mantle=48)
+RECEIVER_LAYERING = Layering(
+    n_sediment=32, n_crust=64, crust_grading=1.0, mantle_grading=1.5, n_receiver_mantle=48
+)
+
+
+#: Gauss–Legendre nodes and weights on [0, 1] for the sediment sublayers' means: the
+#: moduli are polynomials in depth (Brocher's Vp of a linear Vs, Nafe–Drake's ρ of Vp)
+#: that vary by a few % over a sublayer; 4 nodes give their means to < 1e-12 relative
+#: (tests/earth/test_earth_model.py, against 64 nodes).
+_MEAN_NODES, _MEAN_WEIGHTS = (
+    0.5 * (np.polynomial.legendre.leggauss(4)[0] + 1.0),
+    0.5 * np.polynomial.legendre.leggauss(4)[1],
+)
+
+
+def _span_nodes(lower, upper):
+    """Quadrature nodes (..., n, G) in each span [lower, upper] (arrays (..., n))."""
+    nodes = jnp.asarray(_MEAN_NODES, dtype=lower.dtype).reshape((1,) * lower.ndim + (-1,))
+    return lower[..., None] + (upper - lower)[..., None] * nodes
+
+
+def _layer_means(vp, vs, rho):
+    """The isotropic layer of the depth means of ρ, μ = ρVs² and M = ρVp².
+
+    ``vp, vs, rho`` (..., n, G) are the continuous model at each layer's quadrature
+    nodes; returns (vp, vs, rho) of shape (..., n). Vs < Vp/√2 at every node keeps it so.
+    """
+    w = jnp.asarray(_MEAN_WEIGHTS, dtype=vs.dtype)
+    rho_mean = rho @ w
+    mu_mean = (rho * vs**2) @ w
+    m_mean = (rho * vp**2) @ w
+    return jnp.sqrt(m_mean / rho_mean), jnp.sqrt(mu_mean / rho_mean), rho_mean
 
 
 def _split(params):
@@ -210,9 +249,10 @@ def _spline(fraction, coefficients):
 
 
 def _sediment(fraction, vs_top, vs_bottom):
-    vs = (
-        vs_top[..., None] + fraction * (vs_bottom - vs_top)[..., None]
-    )  # fraction (..., m)
+    extra = (1,) * (fraction.ndim - vs_top.ndim)  # fraction (..., m) or (..., m, G)
+    vs = vs_top.reshape(vs_top.shape + extra) + fraction * (vs_bottom - vs_top).reshape(
+        vs_top.shape + extra
+    )
     return _sediment_from_vs(vs)
 
 
@@ -227,8 +267,7 @@ def _sediment_layers(st, vs_top, vs_bottom, n, dtype):
     With ``v(z) = v₀ + g z`` the S time to depth z is ``ln(v/v₀)/g``, so equal times put
     the boundary velocities in geometric progression ``v_k = v₀ s^k``,
     ``s = (v₁/v₀)^{1/n}``, at depths ``ST (s^k − 1)/(s^n − 1)``. Each sublayer gets the
-    velocity that keeps its S time exact, the logarithmic mean
-    ``(v_{k+1} − v_k)/ln(v_{k+1}/v_k) = v_k (s − 1)/ln s``.
+    depth means of the moduli and density over it (:func:`_layer_means`).
     """
     log_ratio = jnp.log(vs_bottom / vs_top)[..., None]  # (..., 1)
     k = jnp.broadcast_to(
@@ -241,14 +280,8 @@ def _sediment_layers(st, vs_top, vs_bottom, n, dtype):
         nearly_uniform, k / n, (power - 1.0) / jnp.where(nearly_uniform, 1.0, total)
     )
     thickness = st[..., None] * (depth_fraction[..., 1:] - depth_fraction[..., :-1])
-    step = log_ratio / n
-    small = jnp.abs(step) < 1e-6
-    # (s − 1)/ln s = expm1(x)/x with x = ln s; → 1 + x/2 as x → 0.
-    mean_factor = jnp.where(
-        small, 1.0 + 0.5 * step, jnp.expm1(step) / jnp.where(small, 1.0, step)
-    )
-    vs = vs_top[..., None] * power[..., :-1] * mean_factor
-    return thickness, _sediment_from_vs(vs)
+    nodes = _span_nodes(depth_fraction[..., :-1], depth_fraction[..., 1:])
+    return thickness, _layer_means(*_sediment(nodes, vs_top, vs_bottom))
 
 
 def _crust(fraction, coefficients, vp_vs):
@@ -312,7 +345,7 @@ def layered_model(params, layering: Layering = DEFAULT_LAYERING):
     params : array (..., 23)
         Parameters (order of ``PARAM_NAMES``).
     layering : Layering (static)
-        The discretisation; ``layering.n_layers`` layers (default 100).
+        The discretisation; ``layering.n_layers`` layers (default 130).
 
     Returns
     -------

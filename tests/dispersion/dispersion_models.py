@@ -1,5 +1,7 @@
 """Layered test models (km, km/s, km/s, g/cm³) shared by the dispersion tests."""
 
+from pathlib import Path
+
 import numpy as np
 
 PERIODS = np.logspace(np.log10(2.0), np.log10(160.0), 60)
@@ -47,3 +49,24 @@ def padded(model, n_layers=5):
     """
     extra = n_layers - len(model[0])
     return tuple(np.concatenate([a[:-1], np.repeat(a[-1:], extra + 1)]) for a in model)
+
+
+#: Layered models (100 layers) of the prior draws on which the root search once failed,
+#: exactly as ``jaxgeo.earth.layered_model`` built them until 2026-12-04 (commit 46bbc3a:
+#: 32 sediment sublayers with S-time-matched velocities, 32 crustal layers graded with
+#: γ = 2.5, 30 mantle layers graded with γ = 1.5, 5 reference layers), with the draws'
+#: parameters and, where a test uses them, their random periods. Frozen so that those
+#: regression tests keep the models the failures were found on when the layering changes.
+FROZEN_DRAWS = Path(__file__).with_name("data") / "prior_draws_100_layers.npz"
+
+
+def frozen_draws(case):
+    """``(thickness, vp, vs, rho)`` and the periods (or None) of a frozen regression case.
+
+    Cases: ``steep_sediment``, ``close_periods``, ``second_cell`` (one model each);
+    ``step_like`` (3), ``osculating`` (3, with periods), ``count_check`` (2, with periods).
+    """
+    with np.load(FROZEN_DRAWS) as data:
+        model = tuple(data[f"{case}/{name}"] for name in ("thickness", "vp", "vs", "rho"))
+        periods = data[f"{case}/periods"] if f"{case}/periods" in data else None
+    return model, periods

@@ -6,7 +6,7 @@ import mpmath
 import numpy as np
 import pytest
 import scipy.linalg
-from dispersion_models import MODELS, PERIODS, continental, padded
+from dispersion_models import MODELS, PERIODS, continental, frozen_draws, padded
 
 from jaxgeo.dispersion import mode_count, phase_velocity
 from jaxgeo.dispersion._secular import _rayleigh_coefficients, _rayleigh_layer, layer_functions
@@ -243,6 +243,7 @@ def test_float32_mode_count_does_not_count_rounding_noise():
     assert counts32.max() < 20
 
 
+@pytest.mark.slow  # 36-87 s in the default run (two compilations, 16 models whose periods mostly need the repair)
 def test_float32_returns_nan_not_a_wrong_root_below_its_precision_floor():
     """Very slow sediments: float32 roots are right (vs float64) or NaN, never another root.
 
@@ -269,13 +270,12 @@ def test_float32_returns_nan_not_a_wrong_root_below_its_precision_floor():
     assert (~finite).sum() > 0  # the case is exercised
 
 
-def _prior_draw_matches_disba(params, periods, dtype, spherical):
-    """Fundamental Rayleigh phase velocity of a prior draw (default layering) against disba."""
+def _prior_draw_matches_disba(case, periods, dtype, spherical):
+    """Fundamental Rayleigh phase velocity of a frozen prior draw (100 layers) against disba."""
     disba = pytest.importorskip("disba")
     from jaxgeo.dispersion import earth_flattening
-    from jaxgeo.earth import layered_model
 
-    model = layered_model(jnp.asarray(params, dtype=jnp.float64))
+    model = tuple(jnp.asarray(a, dtype=jnp.float64) for a in frozen_draws(case)[0])
     flat = earth_flattening(*model) if spherical else model
     reference = disba.PhaseDispersion(*(np.asarray(a) for a in flat))(
         periods, mode=0, wave="rayleigh"
@@ -295,11 +295,8 @@ def test_fundamental_is_kept_where_it_drops_steeply_into_a_slow_sediment(dtype):
     tracking points crowded at c_lo (half of them uniform in q) the cell holding the
     fundamental also held the first overtone (1.48 km/s) and the search returned mode 2
     (3.15 km/s). Reference: disba (Dunkin, float64)."""
-    params = [1.322, 0.5116, 1.4625, 35.426, 3.7207, 4.0772, 3.2084, 2.9223, 3.4293, 1.8937,
-              4.3103, 4.8054, 4.3097, 4.6632, 4.3491, 3.9464, 4.9847, 4.6204, 3.9838, 4.6549,
-              4.3016, 4.079, 4.3482]
     periods = np.logspace(np.log10(2.0), np.log10(160.0), 60)
-    reference = _prior_draw_matches_disba(params, periods, dtype, spherical=False)
+    reference = _prior_draw_matches_disba("steep_sediment", periods, dtype, spherical=False)
     assert abs(reference[0] - 1.0255) < 1e-3
 
 
@@ -310,11 +307,8 @@ def test_two_close_periods_do_not_throw_the_prediction_off(dtype):
     (each ~1e-3 off) put the prediction at 2.01 s 0.75 % low, and the fundamental (2.872
     km/s) and the first overtone (2.958) fell in one focused cell: mode 2 (3.266) was
     returned. Reference: disba on the flattened model."""
-    params = [0.144, 0.7145, 2.8873, 56.9523, 3.1442, 4.0618, 2.9838, 2.6442, 3.3424, 1.8211,
-              4.1222, 3.9803, 4.598, 4.5482, 4.0948, 3.9394, 4.6761, 4.8787, 4.6259, 4.4887,
-              4.2165, 4.5613, 4.8447]
     periods = np.array([2.0139, 2.0863, 2.2034, 2.2132, 2.6763, 2.9633, 3.2855, 3.8048])
-    _prior_draw_matches_disba(params, periods, dtype, spherical=True)
+    _prior_draw_matches_disba("close_periods", periods, dtype, spherical=True)
 
 
 @pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
@@ -326,11 +320,8 @@ def test_fundamental_is_kept_beyond_the_second_focused_cell(dtype):
     in the third cell above the prediction: the second overtone (2.980) was returned.
     With 7 points per side the cells grow 4.2× per point. Reference: disba on the
     flattened model."""
-    params = [1.3162, 2.3436, 1.6028, 51.5945, 3.5596, 3.8655, 3.0075, 2.6347, 2.6661, 1.8289,
-              3.9467, 4.9450, 4.7081, 4.9365, 4.6378, 4.5925, 4.3397, 4.5433, 4.6470, 4.1736,
-              4.7734, 4.1390, 3.9627]
     periods = np.array([2.3486, 2.7418, 2.7652, 3.0849, 3.8064, 4.2134, 4.4122, 5.1876])
-    reference = _prior_draw_matches_disba(params, periods, dtype, spherical=True)
+    reference = _prior_draw_matches_disba("second_cell", periods, dtype, spherical=True)
     assert abs(reference[0] - 2.8518) < 1e-3
 
 

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.optimize
+from dispersion_models import frozen_draws
 
 from jaxgeo.dispersion import modes_below, phase_velocity, secular_function
 
@@ -116,17 +117,9 @@ def test_prior_draws_keep_the_fundamental_after_the_count_check(dtype):
     the fundamental back: no mode is slower than 0.9999 c and exactly one is slower
     than 1.0001 c at every period."""
     from jaxgeo.dispersion import earth_flattening
-    from jaxgeo.earth import DEFAULT_LAYERING, layered_model, sample_prior
 
-    params, periods = [], []
-    for seed, draw in [(21, 362), (23, 274)]:
-        key_params, key_periods = jax.random.split(jax.random.key(seed))
-        params.append(sample_prior(key_params, 400, jnp.float64)[draw])
-        log_periods = jax.random.uniform(
-            key_periods, (400, 60), minval=np.log(2.0), maxval=np.log(160.0), dtype=jnp.float64
-        )
-        periods.append(np.sort(np.exp(np.asarray(log_periods)), axis=-1)[draw])
-    models = jax.vmap(earth_flattening)(*layered_model(jnp.stack(params), DEFAULT_LAYERING))
+    models, periods = frozen_draws("count_check")  # draws 362 of seed 21, 274 of seed 23
+    models = jax.vmap(earth_flattening)(*(jnp.asarray(a) for a in models))
     periods = jnp.asarray(np.array(periods), dtype)
     models = tuple(a.astype(dtype) for a in models)
     c = jax.vmap(lambda t, *m: phase_velocity(t, *m, validate=False))(periods, *models)

@@ -12,9 +12,10 @@ Issue 5: doubling the number of layers changes Rayleigh phase and group velociti
   largest Gaussian width a = 3 1/s of the simulator's range and at both ends of its
   slowness range.
 
-Measured on 96 draws (three sets of 32; see ``jaxgeo.earth._model``): phase at most
-2.6e-4, group 8.8e-4 in 95 draws and 3.3e-3 in one, RF at most 0.35 % NRMS. The 16 draws
-below: see the assertions.
+Measured on 224 draws (seven sets of 32; see ``jaxgeo.earth._model``): phase at most
+2.5e-4, group at most 7.3e-4; RF (96 draws) at most 0.36 % NRMS. The 16 draws below (the first of
+them changed group velocities by 3.3e-3 with the 100-layer layering used before
+2026-12-04): see the assertions.
 """
 
 import functools
@@ -41,7 +42,7 @@ PERIODS = np.logspace(np.log10(2.0), np.log10(160.0), 30)
 
 
 def _params():
-    return sample_prior(jax.random.key(7), N, jnp.float64)
+    return sample_prior(jax.random.key(9), N, jnp.float64)
 
 
 def _disba_dispersion(params, layering):
@@ -93,16 +94,16 @@ def _dispersion_changes():
 
 
 def test_layer_counts():
-    assert DEFAULT_LAYERING.n_layers == 100
+    assert DEFAULT_LAYERING.n_layers == 130
     assert RECEIVER_LAYERING.n_receiver_layers == 145
-    assert DEFAULT_LAYERING.doubled().n_layers == 2 * 100 - 1
+    assert DEFAULT_LAYERING.doubled().n_layers == 2 * 130 - 1
 
 
 def test_doubling_the_layers_changes_dispersion_by_less_than_1e_3():
     phase, group = _dispersion_changes()
     print(f"phase max {phase.max():.1e}, group max {group.max():.1e}")
-    assert phase.max() < 1e-3  # measured 2.1e-4 on these draws
-    assert group.max() < 1e-3  # measured 8.8e-4 (median 3.3e-4)
+    assert phase.max() < 1e-3  # measured 1.6e-4 on these draws
+    assert group.max() < 1e-3  # measured 7.3e-4 (the first draw; 3.3e-3 with the layering before)
     # and the coarse layerings of before did not converge: the test can fail
     coarse = Layering(n_sediment=6, n_crust=12, n_mantle=20, n_reference=3)
     params = _params()[:4]
@@ -120,7 +121,7 @@ def test_doubling_the_layers_changes_receiver_functions_by_less_than_1_percent(s
         _rf(params, RECEIVER_LAYERING.doubled(), slowness),
     )
     print(f"RF NRMS median {np.median(nrms):.4f}, max {nrms.max():.4f}")
-    assert nrms.max() < 0.01  # measured 0.30 % (p = 0.04) and 0.26 % (p = 0.08) max
+    assert nrms.max() < 0.01  # measured 0.17 % (p = 0.04) and 0.13 % (p = 0.08) max
 
 
 @pytest.mark.slow
