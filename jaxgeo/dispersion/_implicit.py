@@ -22,7 +22,7 @@ __all__ = ["make_phase_root"]
 
 
 @functools.lru_cache(maxsize=None)
-def make_phase_root(wave, mode, n_grid, n_side, n_first, n_local, n_rescue, n_extra, n_repair=0):
+def make_phase_root(wave, mode, n_grid, n_side, n_first, n_local, n_rescue, n_extra, n_repair=0, n_second=0):
     """Build ``root(omega, thickness, vp, vs, rho) -> c`` for static options.
 
     ``omega`` has shape (P,) (rad/s), the model arrays shape (L,); ``c`` has shape (P,)
@@ -34,7 +34,7 @@ def make_phase_root(wave, mode, n_grid, n_side, n_first, n_local, n_rescue, n_ex
     def root(omega, thickness, vp, vs, rho):
         args = jax.lax.stop_gradient((omega, thickness, vp, vs, rho))
         return continuation_search(
-            *args, wave, mode, n_grid, n_side, n_first, n_local, n_rescue, n_extra, n_repair
+            *args, wave, mode, n_grid, n_side, n_first, n_local, n_rescue, n_extra, n_repair, n_second
         )
 
     @root.defjvp

@@ -51,20 +51,23 @@ def padded(model, n_layers=5):
     return tuple(np.concatenate([a[:-1], np.repeat(a[-1:], extra + 1)]) for a in model)
 
 
-#: Layered models (100 layers) of the prior draws on which the root search once failed,
-#: exactly as ``jaxgeo.earth.layered_model`` built them until 2026-12-04 (commit 46bbc3a:
-#: 32 sediment sublayers with S-time-matched velocities, 32 crustal layers graded with
-#: γ = 2.5, 30 mantle layers graded with γ = 1.5, 5 reference layers), with the draws'
-#: parameters and, where a test uses them, their random periods. Frozen so that those
-#: regression tests keep the models the failures were found on when the layering changes.
-FROZEN_DRAWS = Path(__file__).with_name("data") / "prior_draws_100_layers.npz"
+#: Layered models of the prior draws on which the root search once failed, with the
+#: draws' parameters and, where a test uses them, their random periods. Frozen so that
+#: the regression tests keep the models the failures were found on when the layering
+#: changes. All but ``second_rescue`` are 100-layer models, exactly as
+#: ``jaxgeo.earth.layered_model`` built them until 2026-12-04 (commit 46bbc3a: 32
+#: sediment sublayers with S-time-matched velocities, 32 crustal layers graded with
+#: γ = 2.5, 30 mantle layers graded with γ = 1.5, 5 reference layers);
+#: ``second_rescue`` holds 130-layer models of b41dd8f.
+FROZEN_DRAWS = Path(__file__).with_name("data") / "prior_draws.npz"
 
 
 def frozen_draws(case):
     """``(thickness, vp, vs, rho)`` and the periods (or None) of a frozen regression case.
 
     Cases: ``steep_sediment``, ``close_periods``, ``second_cell`` (one model each);
-    ``step_like`` (3), ``osculating`` (3, with periods), ``count_check`` (2, with periods).
+    ``step_like`` (3), ``osculating`` (3, with periods), ``count_check`` (2, with periods),
+    ``second_rescue`` (4, with periods).
     """
     with np.load(FROZEN_DRAWS) as data:
         model = tuple(data[f"{case}/{name}"] for name in ("thickness", "vp", "vs", "rho"))
