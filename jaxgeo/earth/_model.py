@@ -51,8 +51,9 @@ mid-depth values. With 56 sediment sublayers the mantle (7.3e-4 with 30 layers o
 γ = 1.5, 6.1e-4 with γ = 2) needed 36 layers. Receiver functions (a = 3 1/s, slowness
 0.04 and 0.08 s/km; 96 draws, k = 7, 9, 11): at most 0.36 % NRMS (median 0.07 %).
 The 100-layer dispersion layering cost 30 % less dispersion time than this one (the
-search is linear in the layer count; so is disba, so the simulator's ratio to its peer
-hardly moves: ``benchmarks/README.md``).
+search is linear in the layer count); the peer pipeline of ``benchmarks/simulate.py``
+slowed by 9 %, so the simulator's ratio to it fell ~3 % (batch 64: 9.65–9.71× against
+10.00–10.24×; ``benchmarks/README.md``).
 
 All functions take a parameter array of shape (..., 23) and map over leading axes.
 """
