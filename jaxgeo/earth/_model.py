@@ -34,9 +34,9 @@ Convergence (doubling every layer count, float64). Dispersion, computed with dis
 the measurement, on 224 prior draws (``sample_prior(key(k), 32)`` for k = 7, 9, 11, 13,
 15, 17, 19; 2026-12-04): the largest change of the Rayleigh phase velocity is 2.5e-4 and
 of the group velocity 7.3e-4 (median 1.9e-4); disba found no root on one layering of one
-draw. ``tests/earth/test_convergence.py`` checks the first 16 of k = 9. The 100-layer layering used
-until then (32 S-time-matched sediment sublayers, crust γ = 2.5, 30 mantle layers
-γ = 1.5) changed the group velocity by up to 3.3e-3 (4.3 s, next to a group-velocity
+draw. ``tests/earth/test_convergence.py`` checks the first 16 of k = 9. The 100-layer
+layering used until then (32 S-time-matched sediment sublayers, crust γ = 2.5, 30
+mantle layers γ = 1.5) changed the group velocity by up to 3.3e-3 (4.3 s, next to a group-velocity
 minimum, ST 3.3 km with Vs 0.57 → 2.25 km/s: the first draw of k = 9) and by more than
 1e-3 on 7 of the 160 draws of k = 9, 11, 15, 17, 19 (one of them a jump of disba to
 another mode).

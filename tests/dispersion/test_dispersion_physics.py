@@ -243,7 +243,7 @@ def test_float32_mode_count_does_not_count_rounding_noise():
     assert counts32.max() < 20
 
 
-@pytest.mark.slow  # 36-87 s in the default run (two compilations, 16 models whose periods mostly need the repair)
+@pytest.mark.slow  # 36-87 s in the default run (CI, 2026-12-04)
 def test_float32_returns_nan_not_a_wrong_root_below_its_precision_floor():
     """Very slow sediments: float32 roots are right (vs float64) or NaN, never another root.
 
