@@ -77,6 +77,22 @@ _SERIES_LIMIT = 2.5
 _TERMS = {4: 8, 8: 11}
 
 
+def _computed_once(values, positive):
+    """``values`` divided by an exact 1 (``positive >= 0``) that the compiler cannot fold.
+
+    As ``jaxgeo.dispersion._secular._computed_once``: XLA:CPU fuses cheap elementwise
+    producers into every consumer and recomputes them there. Each ``τ`` ratio feeds the
+    next doubling and a level's stiffness, so the series and every doubling before it
+    were recomputed in each of the body's fusions: 4,794 fused operations per layer
+    from 692 in the program (float32, levels 3). A division is not duplicated, so each
+    ratio is computed once: 831 multiplications instead of 2,693, and a count of 64
+    points on 32 prior draws (130 layers) took 5.5 ms instead of 14.5 ms on one core
+    (2026-12-04). The values and their derivatives are unchanged.
+    """
+    one = jnp.where(positive >= 0, 1.0, -1.0)
+    return tuple(v / one.astype(v.dtype) for v in values)
+
+
 def _tau(zeta):
     """``τ(ζ)`` as a ratio ``(N, D)`` with ``N/D = tan√ζ/√ζ`` (``tanh`` for ``ζ < 0``)."""
     terms = _TERMS[jnp.dtype(zeta.dtype).itemsize]
@@ -257,9 +273,9 @@ def modes_below(c, omega, thickness, vp, vs, rho, *, wave="rayleigh", levels=_LE
             zq = kd * kd * eq
             mu = mu_c2 * inverse_c2
             # τ at level 0 by doubling up from the series' range (J0 of SH is analytic)
-            nq, dq = _tau(zq * 4.0 ** (-levels))
+            nq, dq = _computed_once(_tau(zq * 4.0 ** (-levels)), kd)
             for level in range(levels, 0, -1):
-                nq, dq = _double(nq, dq, zq * 4.0 ** (-level))
+                nq, dq = _computed_once(_double(nq, dq, zq * 4.0 ** (-level)), kd)
             qq = kd * nq
             # K_s = -mu eq Q / D, K_a = mu D / Q (units k c²)
             inverse = 0.5 / (qq * dq)
@@ -294,15 +310,13 @@ def modes_below(c, omega, thickness, vp, vs, rho, *, wave="rayleigh", levels=_LE
         zp, zq = zp0 * shrink, zq0 * shrink
         kd_l = kd * 2.0 ** (-levels)
         ok = zq < (math.pi**2) / 4.0
-        np_, dp = _tau(zp)
-        nq, dq = _tau(zq)
+        np_, dp, nq, dq = _computed_once((*_tau(zp), *_tau(zq)), kd)
         j0 = jnp.zeros(c.shape, jnp.int32)
         for level in range(levels, 0, -1):
             # mid-plane block of two clamped halves of thickness h / 2^(level-1)
             families = _family_stiffness(dp, kd_l * np_, ep, dq, kd_l * nq, eq, mu, g)
             j0 = j0 + (2 ** (level - 1)) * _negative_diagonal(families)
-            np_, dp = _double(np_, dp, zp)
-            nq, dq = _double(nq, dq, zq)
+            np_, dp, nq, dq = _computed_once((*_double(np_, dp, zp), *_double(nq, dq, zq)), kd)
             zp, zq, kd_l = 4.0 * zp, 4.0 * zq, 2.0 * kd_l
         families = _family_stiffness(dp, kd * np_, ep, dq, kd * nq, eq, mu, g)
         (a11, a12, a22), (b11, b12, b21, b22) = _bottom_and_coupling(families)

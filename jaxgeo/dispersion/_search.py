@@ -54,16 +54,17 @@ and 1 0.04-0.3 % apart there, at 2-3 s), in float64 and in float32.
    checked by an exact count of the modes slower than it (the Wittrick–Williams count
    of :func:`jaxgeo.dispersion.modes_below`, which needs no grid), and so is every NaN
    (is the mode really below its cut-off?). Up to ``max(n_repair, P // 16)`` wrong
-   periods per curve are solved again by bisecting the count, then refining the root
+   periods per curve are solved again by narrowing the count's bracket, then refining the root
    that a fine secular grid, checked against the count, isolates; wrong periods beyond
    that budget return NaN. So a sign-change count
    fooled by two roots in one cell can no longer hand a mode's number to another root
    silently: it is repaired, or NaN. The count checking the fundamental mode halves
-   each layer only 3 times (:func:`check_levels`). Cost, measured on the benchmark's
-   20-layer models (2026-12-04, interleaved runs): ~7 % of a float32 curve for the
-   check. The repair runs only where a period is wrong; under ``vmap`` the wrong
-   periods of the whole batch share a few slots (:func:`_repair_when_needed`): when
-   every curve carried its own slots they cost another ~25 %.
+   each layer only 3 times (:func:`check_levels`). Cost, measured on 64 prior draws
+   (130 layers, float32, phase, 2 devices; 2026-12-04): ~3 % of a curve for the check
+   (~9 % before the count's τ ratios were computed once per layer). The repair runs only
+   where a period is wrong; under ``vmap`` the wrong periods of the whole batch share a
+   few slots (:func:`_repair_when_needed`): when every curve carried its own slots they
+   cost another ~25 % (20-layer models).
 
 The global grid is uniform in ``c`` and spans only the
 range where modes exist for *this* model (``c_lo`` is 0.86× the slowest shear velocity
@@ -592,11 +593,16 @@ def continuation_search(
 # check closer than that sent them to the repair. Modes closer than the offset to the
 # one found are flagged and repaired too (the repair isolates them with the count).
 _CHECK_OFFSET = {4: 3e-5, 8: 1e-4}
-# A repair bisects the count _REPAIR_BISECTIONS times (the bracket shrinks to 2^-8 of
-# the velocity range, ~0.4 % of c), then lays _REPAIR_GRID secular-function points
-# across it (cells of ~0.03 % of c; the fundamental and first overtone osculate 0.04-2 %
-# apart on prior draws); a count costs about four secular-function evaluations.
-_REPAIR_BISECTIONS = 8
+# A repair counts the modes at _REPAIR_SECTION points across its bracket (the ends
+# included), then at _REPAIR_SECTION points inside the cell where the count passes the
+# mode (the bracket shrinks to 1/255 of the velocity range, ~0.4 % of c, as 8 bisections
+# would), then lays _REPAIR_GRID secular-function points across that cell (cells of
+# ~0.03 % of c; the fundamental and first overtone osculate 0.04-2 % apart on prior
+# draws). Two counts of 16 points instead of one of the 2 ends and 8 of 1 midpoint: the
+# repair's few slots are too narrow to fill the vector units, so it costs per step, not
+# per point (float32, 8 slots, 130 layers, one core, 2026-12-04: a count of 1 point
+# ~0.35 ms, of 16 ~0.7 ms).
+_REPAIR_SECTION = 16
 _REPAIR_GRID = 16
 
 
@@ -604,8 +610,10 @@ def check_levels(mode):
     """Halvings of the exact count used to check and repair mode ``mode`` (static).
 
     The count's clamped-layer term needs ``log2(q h / π) + 1`` halvings of a layer ``q h``
-    radians thick in S (see :func:`jaxgeo.dispersion.modes_below`); each costs about
-    as much as 0.4 secular-function evaluations, and the count is not trusted
+    radians thick in S (see :func:`jaxgeo.dispersion.modes_below`); a count with 3
+    costs about two secular-function evaluations, each more halving ~0.2 (float32,
+    130-layer prior draws, 2026-12-04: 21.6, 31.3 with 8, and 10.0 core-ns per layer and
+    point), and the count is not trusted
     (``valid`` false) beyond ``q h = π 2^levels``. At the roots of the fundamental mode
     no layer is even half an S wavelength thick (measured: ``q h / π`` at most 0.41 on
     the benchmark's 20-layer models and 0.36 on 200 prior draws, 2-160 s), and a
@@ -624,8 +632,9 @@ def verify_and_repair(c, omega, thickness, vp, vs, rho, wave, mode, c_lo, c_hi, 
     (:func:`jaxgeo.dispersion._count.modes_below`, with :func:`check_levels` halvings);
     a NaN is right when at most ``mode`` modes are slower than ``c_hi (1 - δ)`` (the
     mode does not exist). Up to ``max(n_repair, P // 16)`` wrong periods (static) are
-    solved again: the count is bisected for the velocity where it passes ``mode + 1``
-    (from the wrong root's side of ``[c_lo, c_hi]``), the secular function is
+    solved again: the velocity where the count passes ``mode + 1`` is bracketed by two
+    rounds of counts at 16 points (from the wrong root's side of ``[c_lo, c_hi]``, to
+    1/255 of it), the secular function is
     evaluated on a grid across the final bracket, which is accepted only if its sign
     changes are as many as the modes the count puts in the bracket (so no cell holds
     two roots) and every count on the way was valid, and the mode's cell is refined by
@@ -678,21 +687,25 @@ def _repair_when_needed(wave, mode, levels, n_fix, n_extra):
         # between the floor and the top where none was found.
         lo = jnp.where(found & (count < mode + 1), x, c_lo)
         hi = jnp.where(found & (count > mode + 1), x, top)
-        n_ends, ok_ends = modes_below(jnp.stack([lo, hi]), omega, thickness, vp, vs, rho, wave=wave, levels=levels)
 
-        def bisect(_, bracket):
-            lo, hi, n_lo, n_hi, ok = bracket
-            mid = 0.5 * (lo + hi)
-            n_mid, ok_mid = modes_below(mid, omega, thickness, vp, vs, rho, wave=wave, levels=levels)
-            above = n_mid >= mode + 1
-            return (
-                jnp.where(above, lo, mid), jnp.where(above, mid, hi),
-                jnp.where(above, n_lo, n_mid), jnp.where(above, n_mid, n_hi), ok & ok_mid,
-            )
+        def section(points, counts, ok):
+            """The cell of sorted ``points`` (with their ``counts``) where the count first reaches ``mode + 1``."""
+            k = jnp.clip(jnp.argmax(counts >= mode + 1), 1, points.shape[0] - 1)
+            return points[k - 1], points[k], counts[k - 1], counts[k], jnp.all(ok)
 
-        lo, hi, n_lo, n_hi, ok = jax.lax.fori_loop(
-            0, _REPAIR_BISECTIONS, bisect, (lo, hi, n_ends[0], n_ends[1], ok_ends[0] & ok_ends[1])
+        def counted(points):
+            return modes_below(points, omega, thickness, vp, vs, rho, wave=wave, levels=levels)
+
+        # the count across the bracket, ends included, then inside the cell where it
+        # passes the mode (a count that never reaches it gives n_hi <= mode: not isolated)
+        points = lo + (hi - lo) * jnp.linspace(0.0, 1.0, _REPAIR_SECTION, dtype=dtype)
+        lo, hi, n_lo, n_hi, ok = section(points, *counted(points))
+        inner = lo + (hi - lo) * jnp.linspace(0.0, 1.0, _REPAIR_SECTION + 2, dtype=dtype)[1:-1]
+        n_inner, ok_inner = counted(inner)
+        lo, hi, n_lo, n_hi, ok_section = section(
+            jnp.concatenate([lo[None], inner, hi[None]]), jnp.concatenate([n_lo[None], n_inner, n_hi[None]]), ok_inner
         )
+        ok = ok & ok_section
         # The bracket holds n_hi - n_lo modes. Where the grid's sign changes in it are as
         # many, every cell holds at most one root (a cell with two or more loses at least
         # two from the sign-change count), and the mode's root is the (mode - n_lo + 1)-th.
@@ -701,6 +714,14 @@ def _repair_when_needed(wave, mode, levels, n_fix, n_extra):
         seen = jnp.cumsum((values[1:] > 0) != (values[:-1] > 0))
         isolated = ok & (n_lo <= mode) & (n_hi > mode) & (seen[-1] == n_hi - n_lo)
         cell = jnp.argmax(seen > mode - n_lo)
+        # One more grid inside the root's cell before the refinement: where the secular
+        # function is nearly a step, n_extra steps from the whole cell (~0.03 % of c) can
+        # stop ~1e-6 short of the root (float64, a prior draw).
+        lo, hi, f_lo, f_hi = points[cell], points[cell + 1], values[cell], values[cell + 1]
+        inner = lo + (hi - lo) * jnp.linspace(0.0, 1.0, _REPAIR_GRID + 2, dtype=dtype)[1:-1]
+        points = jnp.concatenate([lo[None], inner, hi[None]])
+        values = jnp.concatenate([f_lo[None], secular_function(inner, omega, thickness, vp, vs, rho, wave=wave), f_hi[None]])
+        cell = jnp.argmax((values[1:] > 0) != (values[:-1] > 0))
         fixed = refine_root(
             omega, points[cell], points[cell + 1], values[cell], values[cell + 1], thickness, vp, vs, rho, wave, n_extra
         )

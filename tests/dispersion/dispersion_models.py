@@ -67,7 +67,7 @@ def frozen_draws(case):
 
     Cases: ``steep_sediment``, ``close_periods``, ``second_cell`` (one model each);
     ``step_like`` (3), ``osculating`` (3, with periods), ``count_check`` (2, with periods),
-    ``second_rescue`` (4, with periods).
+    ``second_rescue`` (4, with periods), ``repair_zoom`` (one, with periods).
     """
     with np.load(FROZEN_DRAWS) as data:
         model = tuple(data[f"{case}/{name}"] for name in ("thickness", "vp", "vs", "rho"))

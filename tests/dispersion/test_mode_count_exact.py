@@ -54,7 +54,7 @@ def test_half_space_count_changes_at_its_rayleigh_speed():
 def test_count_equals_the_roots_below_on_random_models(wave, dtype):
     """On 6 random models at 1, 4 and 30 s, the count at 997 velocities equals the number
     of dense-scan roots below each (points within 1e-4 of a root excluded); float32 is
-    allowed the one miscount measured."""
+    allowed the two miscounts measured."""
     rng = np.random.default_rng(5)
     total = 0
     for _ in range(6):
@@ -72,11 +72,15 @@ def test_count_equals_the_roots_below_on_random_models(wave, dtype):
             assert np.all(np.asarray(valid))
             expected = np.searchsorted(roots, c)
             differ = int(np.sum(np.asarray(count)[far] != expected[far]))
-            # float32 miscounted 1 of the 17,946 points (at 4.091 km/s, 0.2 % from a root,
-            # 0.35 % below the 4.105 km/s shear velocity of a 4.5 km layer, at 1 s)
-            assert differ <= (0 if dtype == np.float64 else 1), (period, model, differ)
+            # float32 miscounts 2 of the 17,946 points (at 1 s, each 0.2 % from a root):
+            # 4.091 km/s, 0.35 % below the 4.105 km/s shear velocity of a 4.5 km layer,
+            # and 4.565 km/s, the 115th mode of a 16-layer model. The second appeared when
+            # the count's τ ratios were computed once per layer (a different rounding of
+            # the same operations); on 131,072 random points of prior draws float32 then
+            # disagreed with float64 away from roots on 18 points, before on 17.
+            assert differ <= (0 if dtype == np.float64 else 2), (period, model, differ)
             total += differ
-    assert total <= (0 if dtype == np.float64 else 1)
+    assert total <= (0 if dtype == np.float64 else 2)
 
 
 # Rayleigh (~45 s: a compilation per mode) runs with -m slow; its modes 0-2 are
@@ -129,6 +133,28 @@ def test_prior_draws_keep_the_fundamental_after_the_count_check(dtype):
     above = count(c * (1 + 1e-4), omega, *models)
     below = count(c * (1 - 1e-4), omega, *models)
     assert np.all(np.asarray(above) == 1) and np.all(np.asarray(below) == 0)
+
+
+def test_repaired_root_is_converged_on_a_step_like_secular_function():
+    """Draw 323 of seed 2 (130 layers, spherical, float64): at 2.69 s the grid search took
+    the ninth mode (4.41 km/s) and the repair brought back the fundamental, but its
+    refinement from a 0.03 %-of-c cell stopped 8e-7 short of the root, where the secular
+    function falls from +0.008 to -0.008 within 5e-6 km/s (2026-12-04). The repair now
+    lays a second grid inside that cell first: the secular function changes sign within
+    1e-8 of every returned root, and each is the fundamental."""
+    from jaxgeo.dispersion import earth_flattening
+
+    model, periods = frozen_draws("repair_zoom")
+    model = tuple(jnp.asarray(a) for a in model)
+    c = np.asarray(phase_velocity(jnp.asarray(periods), *model, spherical=True))
+    assert np.all(np.isfinite(c))
+    flat = earth_flattening(*model)
+    omega = jnp.asarray(2 * np.pi / periods)
+    below = np.asarray(secular_function(jnp.asarray(c * (1 - 1e-8)), omega, *flat))
+    above = np.asarray(secular_function(jnp.asarray(c * (1 + 1e-8)), omega, *flat))
+    assert np.all(np.sign(below) != np.sign(above)), np.nonzero(np.sign(below) == np.sign(above))
+    assert np.all(np.asarray(modes_below(jnp.asarray(c * (1 + 1e-4)), omega, *flat, levels=3)[0]) == 1)
+    assert np.all(np.asarray(modes_below(jnp.asarray(c * (1 - 1e-4)), omega, *flat, levels=3)[0]) == 0)
 
 
 def test_bad_input_names_the_argument():
