@@ -29,6 +29,7 @@ modes_below
 
 from ._api import (
     EARTH_RADIUS,
+    check_mode,
     earth_flattening,
     group_velocity,
     mode_count,
@@ -41,6 +42,7 @@ from ._secular import secular_function
 
 __all__ = [
     "EARTH_RADIUS",
+    "check_mode",
     "earth_flattening",
     "group_velocity",
     "mode_count",

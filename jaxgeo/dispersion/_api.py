@@ -11,8 +11,9 @@ import numpy as np
 
 from .._validation import check_choice, check_positive, is_traced, validate_layered_model
 from ..parallel import entry_point_jit
+from ._count import modes_below
 from ._implicit import make_phase_root
-from ._search import bracket_mode, scan_secular
+from ._search import bracket_mode, scan_secular, velocity_bounds
 
 __all__ = [
     "phase_velocity",
@@ -21,6 +22,7 @@ __all__ = [
     "sensitivity_kernels",
     "earth_flattening",
     "mode_count",
+    "check_mode",
     "EARTH_RADIUS",
 ]
 
@@ -238,9 +240,12 @@ def phase_velocity(
     ``n_grid`` are static.
 
     Failure mode: two roots closer than a grid cell cancel in the sign-change count, so
-    both are missed and higher modes are shifted; see :mod:`jaxgeo.dispersion._search`
-    and :func:`mode_count`. A missing root is reported as NaN, never as another
-    mode's value, unless such a pair of roots lies below it.
+    both are missed and higher modes are shifted. Every root's mode number is then
+    checked by the exact count (:func:`modes_below`): wrong periods are solved again or
+    returned as NaN, never as another mode's value (see :mod:`jaxgeo.dispersion._search`).
+    Where that count is not valid (for the fundamental, a layer more than 8 half S
+    wavelengths thick at the root) the root is returned unchecked; :func:`check_mode`
+    returns a validity mask for any values.
 
     References
     ----------
@@ -376,3 +381,100 @@ def mode_count(periods, thickness, vp, vs, rho, *, wave="rayleigh", n_grid=_DEFA
     grid, values = scan_secular(omega, thickness, vp, vs, rho, wave, int(n_grid))
     total = bracket_mode(grid, values, 0)[-1]
     return total.reshape(shape)
+
+
+def check_mode(
+    periods, c, thickness, vp, vs, rho, *, wave="rayleigh", mode=0, spherical=False, rtol=1e-4, levels=8,
+    validate=True,
+):
+    """Validity mask of phase velocities: does the exact mode count confirm each value?
+
+    The root search checks every root's mode number with the exact count
+    (:func:`modes_below`), but with few halvings of each layer (3 for the fundamental
+    mode); where that count is not valid (for the fundamental, a layer more than 8 half
+    S wavelengths thick at the root, which no prior draw of :mod:`jaxgeo.earth`
+    reaches) the root is
+    returned unchecked. This function checks any phase velocities, e.g. those of
+    :func:`phase_velocity` with the same arguments, with ``levels`` halvings (up to
+    ``2^levels`` half S wavelengths per layer) and a two-sided count, and returns where
+    they are confirmed. It costs two counts per period, each about three
+    secular-function evaluations with 8 halvings (a root search costs ~40 per period).
+
+    Parameters
+    ----------
+    periods : array_like, any shape
+        Periods T (s), positive.
+    c : array_like, shape of ``periods``
+        Phase velocities (km/s) of mode ``mode``, NaN where the mode is reported absent.
+    thickness, vp, vs, rho : array_like, shape (L,)
+        The model, as :func:`phase_velocity`.
+    wave, mode, spherical
+        As :func:`phase_velocity` (static); with ``spherical=True`` the count is taken on
+        the flattened model, whose phase velocities :func:`phase_velocity` returns.
+    rtol : float
+        Relative tolerance of the confirmation (static; 1e-4: float32 roots are within
+        ~3e-5 of their mode's velocity, and two modes closer than that cannot be told
+        apart).
+    levels : int
+        Halvings of each layer for the count (static), as :func:`modes_below`.
+    validate : bool
+        Check the inputs and raise ``ValueError`` naming the argument and index.
+
+    Returns
+    -------
+    jax.Array of bool, shape of ``periods``
+        For a finite ``c``: True where exactly ``mode`` modes are slower than
+        ``c (1 - rtol)`` and ``mode + 1`` slower than ``c (1 + rtol)``, i.e. mode ``mode``'s
+        phase velocity lies within ``rtol`` of ``c``. For NaN: True where at most ``mode``
+        modes are slower than the half-space shear velocity ``(1 - rtol)`` (the mode does
+        not exist). False wherever the count is not valid. Phase velocities only: group
+        velocities have no count.
+    """
+    check_choice(wave, "wave", _WAVES)
+    if not isinstance(mode, (int, np.integer)) or isinstance(mode, bool) or mode < 0:
+        raise ValueError(f"argument 'mode' must be a non-negative integer; got {mode!r}")
+    if not isinstance(levels, (int, np.integer)) or isinstance(levels, bool) or not 0 <= levels <= 16:
+        raise ValueError(f"argument 'levels' must be an integer in 0 ... 16; got {levels!r}")
+    if not (isinstance(rtol, (float, int)) and 0 < rtol < 0.1):
+        raise ValueError(f"argument 'rtol' must be a number in (0, 0.1); got {rtol!r}")
+    if validate and not is_traced(periods, c, thickness, vp, vs, rho):
+        check_positive(periods, "periods")
+        values = np.asarray(c, dtype=float)
+        if np.shape(values) != np.shape(periods):
+            raise ValueError(f"argument 'c' must have the shape of 'periods' {np.shape(periods)}; got {np.shape(values)}")
+        check_positive(np.where(np.isnan(values), 1.0, values), "c")  # NaN: the mode is absent
+        validate_layered_model(thickness, vp, vs, rho)
+        if np.ndim(thickness) != 1:
+            raise ValueError(
+                f"layered-model arrays must be 1-D (one model; use jax.vmap for batches); got shape {np.shape(thickness)}"
+            )
+    (periods, thickness, vp, vs, rho), dtype = _prepare(periods, thickness, vp, vs, rho)
+    c = jnp.asarray(c, dtype=dtype)
+    shape = periods.shape
+    confirmed = _check_mode(
+        periods.reshape(-1), c.reshape(-1), thickness, vp, vs, rho, wave, int(mode), bool(spherical), float(rtol),
+        int(levels),
+    )
+    return confirmed.reshape(shape)
+
+
+@functools.partial(entry_point_jit, static_argnames=("wave", "mode", "spherical", "rtol", "levels"))
+def _check_mode(periods, c, thickness, vp, vs, rho, wave, mode, spherical, rtol, levels):
+    if spherical:
+        thickness, vp, vs, rho = earth_flattening(thickness, vp, vs, rho, wave=wave)
+    omega = (2.0 * math.pi) / periods
+    _, c_hi = velocity_bounds(thickness, vs, wave)
+    found = jnp.isfinite(c)
+    # the count is taken below the half-space velocity (it is not valid at or above it)
+    ceiling = c_hi * (1.0 - 8.0 * jnp.finfo(c.dtype).eps)
+    top = c_hi * (1.0 - rtol)
+    lower = jnp.where(found, jnp.minimum(c * (1.0 - rtol), ceiling), top)
+    upper = jnp.where(found, jnp.minimum(c * (1.0 + rtol), ceiling), top)
+    count, valid = modes_below(
+        jnp.concatenate([lower, upper]), jnp.concatenate([omega, omega]), thickness, vp, vs, rho,
+        wave=wave, levels=levels,
+    )
+    n = periods.shape[0]
+    below, above = count[:n], count[n:]
+    right = jnp.where(found, (below == mode) & (above == mode + 1), above <= mode)
+    return right & valid[:n] & valid[n:]

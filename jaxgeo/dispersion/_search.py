@@ -642,7 +642,8 @@ def verify_and_repair(c, omega, thickness, vp, vs, rho, wave, mode, c_lo, c_hi, 
     brackets that could not be isolated, return NaN: a root is never reported under
     another mode's number where the count can tell. Where the check's count is not
     valid (a layer more than ``2^levels`` half S wavelengths thick at the root) the
-    root is kept unchecked.
+    root is kept unchecked (:func:`jaxgeo.dispersion.check_mode` checks it with more
+    halvings).
     """
     dtype = c.dtype
     levels = check_levels(mode)
