@@ -53,7 +53,8 @@ mid-depth values. With 56 sediment sublayers the mantle (7.3e-4 with 30 layers o
 The 100-layer dispersion layering cost 30 % less dispersion time than this one (the
 search is linear in the layer count); the peer pipeline of ``benchmarks/simulate.py``
 slowed by 9 %, so the simulator's ratio to it fell ~3 % (batch 64: 9.65–9.71× against
-10.00–10.24×; ``benchmarks/README.md``).
+10.00–10.24×); a cheaper exact mode count then brought it to 10.58–11.00×
+(``benchmarks/README.md``).
 
 All functions take a parameter array of shape (..., 23) and map over leading axes.
 """

@@ -43,9 +43,10 @@ the failure mask), and returns ``n_failed`` (failed candidates) and ``valid`` (F
 only where fewer than ``n`` candidates were valid; such rows hold a failed candidate
 and must be masked). Results are deterministic given the key, ``n`` and the config.
 Measured rate (``benchmarks/simulate.py --failure-batches 4``, float32, default
-layerings): 4 failures in 5,241 candidates (0.076 %; 2026-12-04, 130-layer dispersion
-layering; 3 with the 100 layers before, 0 on 2026-12-02, when the exact mode-count check
-did not yet turn wrong roots into NaN).
+layerings): 3 failures in 5,241 candidates (0.057 %; 2026-12-04, 22:07 and 22:33 UTC,
+130-layer dispersion layering; 4 at 19:28 with the count and repair before, 3 with the
+100 layers before, 0 on 2026-12-02, when the exact mode-count check did not yet turn
+wrong roots into NaN).
 
 Batching: dispersion is vmapped over the batch; receiver functions are mapped in chunks
 of ``rf_batch_size`` models (:func:`batched_forward`), which on a CPU keeps the
