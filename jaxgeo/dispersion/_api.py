@@ -69,11 +69,12 @@ def _root(wave, mode, n_grid, dtype):
     )
 
 
-def _validate(periods, thickness, vp, vs, rho, wave, mode, n_grid):
+def _validate(periods, thickness, vp, vs, rho, wave, mode, n_grid=None):
+    """Check the arguments shared by the public functions (``n_grid`` where given)."""
     check_choice(wave, "wave", _WAVES)
     if not isinstance(mode, (int, np.integer)) or isinstance(mode, bool) or mode < 0:
         raise ValueError(f"argument 'mode' must be a non-negative integer; got {mode!r}")
-    if not isinstance(n_grid, (int, np.integer)) or n_grid < 8:
+    if n_grid is not None and (not isinstance(n_grid, (int, np.integer)) or n_grid < 8):
         raise ValueError(f"argument 'n_grid' must be an integer >= 8; got {n_grid!r}")
     if is_traced(periods, thickness, vp, vs, rho):
         return
@@ -393,11 +394,10 @@ def check_mode(
     (:func:`modes_below`), but with few halvings of each layer (3 for the fundamental
     mode); where that count is not valid (for the fundamental, a layer more than 8 half
     S wavelengths thick at the root, which no prior draw of :mod:`jaxgeo.earth`
-    reaches) the root is
-    returned unchecked. This function checks any phase velocities, e.g. those of
-    :func:`phase_velocity` with the same arguments, with ``levels`` halvings (up to
-    ``2^levels`` half S wavelengths per layer) and a two-sided count, and returns where
-    they are confirmed. It costs two counts per period, each about three
+    reaches) the root is returned unchecked. This function checks any phase
+    velocities, e.g. those of :func:`phase_velocity` with the same arguments, with
+    ``levels`` halvings (up to ``2^levels`` half S wavelengths per layer) and a
+    two-sided count, and returns where they are confirmed. It costs two counts per period, each about three
     secular-function evaluations with 8 halvings (a root search costs ~40 per period).
 
     Parameters
@@ -430,24 +430,19 @@ def check_mode(
         not exist). False wherever the count is not valid. Phase velocities only: group
         velocities have no count.
     """
-    check_choice(wave, "wave", _WAVES)
-    if not isinstance(mode, (int, np.integer)) or isinstance(mode, bool) or mode < 0:
-        raise ValueError(f"argument 'mode' must be a non-negative integer; got {mode!r}")
     if not isinstance(levels, (int, np.integer)) or isinstance(levels, bool) or not 0 <= levels <= 16:
         raise ValueError(f"argument 'levels' must be an integer in 0 ... 16; got {levels!r}")
     if not (isinstance(rtol, (float, int)) and 0 < rtol < 0.1):
         raise ValueError(f"argument 'rtol' must be a number in (0, 0.1); got {rtol!r}")
-    if validate and not is_traced(periods, c, thickness, vp, vs, rho):
-        check_positive(periods, "periods")
-        values = np.asarray(c, dtype=float)
-        if np.shape(values) != np.shape(periods):
-            raise ValueError(f"argument 'c' must have the shape of 'periods' {np.shape(periods)}; got {np.shape(values)}")
-        check_positive(np.where(np.isnan(values), 1.0, values), "c")  # NaN: the mode is absent
-        validate_layered_model(thickness, vp, vs, rho)
-        if np.ndim(thickness) != 1:
-            raise ValueError(
-                f"layered-model arrays must be 1-D (one model; use jax.vmap for batches); got shape {np.shape(thickness)}"
-            )
+    if validate:
+        _validate(periods, thickness, vp, vs, rho, wave, mode)
+        if not is_traced(c):
+            values = np.asarray(c, dtype=float)
+            if np.shape(values) != np.shape(periods):
+                raise ValueError(
+                    f"argument 'c' must have the shape of 'periods' {np.shape(periods)}; got {np.shape(values)}"
+                )
+            check_positive(np.where(np.isnan(values), 1.0, values), "c")  # NaN: the mode is absent
     (periods, thickness, vp, vs, rho), dtype = _prepare(periods, thickness, vp, vs, rho)
     c = jnp.asarray(c, dtype=dtype)
     shape = periods.shape

@@ -63,6 +63,18 @@ import jax
 import jax.numpy as jnp
 
 from .._validation import check_choice, check_positive, is_traced, validate_layered_model
+from ._secular import _computed_once
+
+# _computed_once (of _secular) is applied to every τ ratio below, after the series and
+# after each doubling: XLA:CPU fuses cheap elementwise producers into every consumer and
+# recomputes them there, and each ratio feeds the next doubling and a level's stiffness,
+# so the series and every doubling before it were recomputed in each of the layer body's
+# fusions (4,794 fused operations per layer from 692 in the program; float32, levels 3).
+# A division by an exact 1 is not duplicated: 831 multiplications in the compiled count
+# instead of 2,693 (2,651 of those in its layer step), and a count of 64 points on 32
+# prior draws (130 layers) took 5.5 ms instead of 14.5 ms on one core (2026-12-04). The
+# results change only by rounding, as XLA contracts the operations differently (float32
+# counts near roots: tests/dispersion/test_mode_count_exact.py).
 
 __all__ = ["modes_below"]
 
@@ -75,24 +87,6 @@ _LEVELS = 8
 _SERIES_LIMIT = 2.5
 # terms: the first neglected one at |ζ| = 2.5 is below 2e-16 (float64), 5e-10 (float32)
 _TERMS = {4: 8, 8: 11}
-
-
-def _computed_once(values, positive):
-    """``values`` divided by an exact 1 (``positive >= 0``) that the compiler cannot fold.
-
-    As ``jaxgeo.dispersion._secular._computed_once``: XLA:CPU fuses cheap elementwise
-    producers into every consumer and recomputes them there. Each ``τ`` ratio feeds the
-    next doubling and a level's stiffness, so the series and every doubling before it
-    were recomputed in each of the body's fusions: 4,794 fused operations per layer
-    from 692 in the program (float32, levels 3). A division is not duplicated, so each
-    ratio is computed once: 831 multiplications in the compiled count instead of 2,693
-    (2,651 of them in its layer step), and a count of 64 points on 32 prior draws (130
-    layers) took 5.5 ms instead of 14.5 ms on one core (2026-12-04). The division by 1
-    is exact; the results change only by rounding, as XLA contracts the operations
-    differently (float32 counts near roots: tests/dispersion/test_mode_count_exact.py).
-    """
-    one = jnp.where(positive >= 0, 1.0, -1.0)
-    return tuple(v / one.astype(v.dtype) for v in values)
 
 
 def _tau(zeta):
@@ -275,9 +269,9 @@ def modes_below(c, omega, thickness, vp, vs, rho, *, wave="rayleigh", levels=_LE
             zq = kd * kd * eq
             mu = mu_c2 * inverse_c2
             # τ at level 0 by doubling up from the series' range (J0 of SH is analytic)
-            nq, dq = _computed_once(_tau(zq * 4.0 ** (-levels)), kd)
+            nq, dq = (_computed_once(v, kd) for v in _tau(zq * 4.0 ** (-levels)))
             for level in range(levels, 0, -1):
-                nq, dq = _computed_once(_double(nq, dq, zq * 4.0 ** (-level)), kd)
+                nq, dq = (_computed_once(v, kd) for v in _double(nq, dq, zq * 4.0 ** (-level)))
             qq = kd * nq
             # K_s = -mu eq Q / D, K_a = mu D / Q (units k c²)
             inverse = 0.5 / (qq * dq)
@@ -312,13 +306,13 @@ def modes_below(c, omega, thickness, vp, vs, rho, *, wave="rayleigh", levels=_LE
         zp, zq = zp0 * shrink, zq0 * shrink
         kd_l = kd * 2.0 ** (-levels)
         ok = zq < (math.pi**2) / 4.0
-        np_, dp, nq, dq = _computed_once((*_tau(zp), *_tau(zq)), kd)
+        np_, dp, nq, dq = (_computed_once(v, kd) for v in (*_tau(zp), *_tau(zq)))
         j0 = jnp.zeros(c.shape, jnp.int32)
         for level in range(levels, 0, -1):
             # mid-plane block of two clamped halves of thickness h / 2^(level-1)
             families = _family_stiffness(dp, kd_l * np_, ep, dq, kd_l * nq, eq, mu, g)
             j0 = j0 + (2 ** (level - 1)) * _negative_diagonal(families)
-            np_, dp, nq, dq = _computed_once((*_double(np_, dp, zp), *_double(nq, dq, zq)), kd)
+            np_, dp, nq, dq = (_computed_once(v, kd) for v in (*_double(np_, dp, zp), *_double(nq, dq, zq)))
             zp, zq, kd_l = 4.0 * zp, 4.0 * zq, 2.0 * kd_l
         families = _family_stiffness(dp, kd * np_, ep, dq, kd * nq, eq, mu, g)
         (a11, a12, a22), (b11, b12, b21, b22) = _bottom_and_coupling(families)
